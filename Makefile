@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Everything else is what they need.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint format bench clean lock
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the lock file changes; --require-hashes keeps installs reproducible.
+$(STAMP): requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(PY) manage.py migrate --no-input
+
+run: setup
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: setup
+	$(PY) bench/mint.py
+
+# Regenerate requirements.lock after changing the dependencies in pyproject.toml.
+lock: | $(PY)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes \
+		--python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from keys.admin.base import ReadOnlyAdmin
+from keys.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "actor_name", "channel", "action", "object_repr"]
+    list_filter = ["action", "channel"]
+    search_fields = ["actor_name", "object_id", "object_repr"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = [
+        "seq",
+        "created_at",
+        "actor_name",
+        "channel",
+        "remote_addr",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "details",
+        "prev_hash",
+        "hash",
+    ]
+    readonly_fields = fields

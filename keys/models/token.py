@@ -1,0 +1,106 @@
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+
+from keys import clock
+
+
+class TokenStatus(models.TextChoices):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class Channel(models.TextChoices):
+    ADMIN = "admin"
+    API = "api"
+    CLI = "cli"
+
+
+class IssuedTokenQuerySet(models.QuerySet):
+    """Status is derived from the row and "now"; these filters run in the database."""
+
+    def revoked(self):
+        return self.filter(revoked_at__isnull=False)
+
+    def expired(self, now: datetime | None = None):
+        return self.filter(revoked_at__isnull=True, exp__lte=now or clock.now())
+
+    def active(self, now: datetime | None = None):
+        return self.filter(revoked_at__isnull=True, exp__gt=now or clock.now())
+
+    def with_status(self, status: str, now: datetime | None = None):
+        if status == TokenStatus.REVOKED:
+            return self.revoked()
+        if status == TokenStatus.EXPIRED:
+            return self.expired(now)
+        if status == TokenStatus.ACTIVE:
+            return self.active(now)
+        raise ValueError(f"unknown token status {status!r}")
+
+    def expiring_within(self, window, now: datetime | None = None):
+        now = now or clock.now()
+        return self.active(now).filter(exp__lte=now + window)
+
+    def annotate_status(self, now: datetime | None = None):
+        return self.annotate(
+            status=Case(
+                When(revoked_at__isnull=False, then=Value(TokenStatus.REVOKED.value)),
+                When(exp__lte=now or clock.now(), then=Value(TokenStatus.EXPIRED.value)),
+                default=Value(TokenStatus.ACTIVE.value),
+                output_field=models.CharField(),
+            )
+        )
+
+
+class IssuedToken(models.Model):
+    """A minted JWT. The token string itself is never stored, only its SHA-256."""
+
+    jti = models.UUIDField("token id (jti)", unique=True, editable=False)
+    issuer = models.ForeignKey("keys.Issuer", on_delete=models.PROTECT, related_name="tokens")
+    key_pair = models.ForeignKey("keys.KeyPair", on_delete=models.PROTECT, related_name="tokens")
+    label = models.CharField(max_length=200, help_text="What the token is for.")
+    iat = models.DateTimeField("issued at")
+    exp = models.DateTimeField("expires at", db_index=True)
+    claims = models.JSONField(help_text="The payload as minted.")
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    minted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    minted_by_name = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_by_name = models.CharField(max_length=150, blank=True)
+    revoke_reason = models.TextField(blank=True)
+
+    objects = IssuedTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-iat", "-id"]
+        verbose_name = "issued token"
+        permissions = [
+            ("mint_token", "Can mint tokens"),
+            ("revoke_token", "Can revoke tokens"),
+        ]
+        indexes = [models.Index(fields=["issuer", "exp"], name="token_issuer_exp")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(exp__gt=models.F("iat")), name="token_exp_after_iat"
+            ),
+            models.CheckConstraint(condition=~Q(label=""), name="token_label_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jti} ({self.label})"
+
+    def status_at(self, now: datetime | None = None) -> TokenStatus:
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        if self.exp <= (now or clock.now()):
+            return TokenStatus.EXPIRED
+        return TokenStatus.ACTIVE

@@ -1,0 +1,1 @@
+"""The rules of shared/neuronex-compat.md, each in one function, and nothing else."""

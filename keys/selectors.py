@@ -1,0 +1,83 @@
+"""Reads that are more than a filter."""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+
+from keys import clock
+from keys.errors import InvalidInput, NotFound
+from keys.models import IssuedToken, Issuer, KeyPair
+from keys.models.token import TokenStatus
+from keys.neuronex.revocation import still_accepted_until
+
+
+def issuer_get(name: str) -> Issuer:
+    try:
+        return Issuer.objects.get(name=name)
+    except Issuer.DoesNotExist:
+        raise NotFound(f"No issuer is named {name!r}.", field="issuer") from None
+
+
+def token_get(jti: str) -> IssuedToken:
+    try:
+        value = uuid.UUID(str(jti))
+    except ValueError:
+        raise InvalidInput(f"{jti!r} is not a token id (a UUID).", field="jti") from None
+    try:
+        return IssuedToken.objects.select_related("issuer", "key_pair").get(jti=value)
+    except IssuedToken.DoesNotExist:
+        raise NotFound(f"No token has the id {value}.", field="jti") from None
+
+
+def token_accepted_until(token: IssuedToken, now: datetime | None = None) -> datetime | None:
+    """For a revoked token: until when NeuronEX would still accept it (rule 6), else None."""
+    return still_accepted_until(
+        revoked=token.revoked_at is not None,
+        exp=token.exp,
+        key_active=token.key_pair.status == KeyPair.Status.ACTIVE,
+        now=now or clock.now(),
+    )
+
+
+def token_list(
+    *,
+    issuer: Issuer | None = None,
+    status: str | None = None,
+    expiring_within: timedelta | None = None,
+    now: datetime | None = None,
+) -> QuerySet[IssuedToken]:
+    """Tokens with their status annotated, soonest expiry first, filtered in the database."""
+    now = now or clock.now()
+    tokens = IssuedToken.objects.select_related("issuer", "key_pair")
+    if issuer is not None:
+        tokens = tokens.filter(issuer=issuer)
+    if status:
+        if status not in TokenStatus.values:
+            raise InvalidInput(
+                f"status must be one of {', '.join(TokenStatus.values)}, not {status!r}.",
+                field="status",
+            )
+        tokens = tokens.with_status(status, now)
+    if expiring_within is not None:
+        tokens = tokens.expiring_within(expiring_within, now)
+    return tokens.annotate_status(now).order_by("exp", "id")
+
+
+def token_status_counts(now: datetime | None = None) -> dict[str, int]:
+    now = now or clock.now()
+    return IssuedToken.objects.aggregate(
+        active=Count("id", filter=Q(revoked_at__isnull=True, exp__gt=now)),
+        expired=Count("id", filter=Q(revoked_at__isnull=True, exp__lte=now)),
+        revoked=Count("id", filter=Q(revoked_at__isnull=False)),
+    )
+
+
+def token_count_stopped_by_rotation(issuer: Issuer, now: datetime | None = None) -> int:
+    """Unexpired, unrevoked tokens signed by the issuer's active key: NeuronEX stops accepting
+    them once a rotated key is exported."""
+    return (
+        IssuedToken.objects.active(now or clock.now())
+        .filter(issuer=issuer, key_pair__status=KeyPair.Status.ACTIVE)
+        .count()
+    )

@@ -1,0 +1,92 @@
+"""System checks: production refuses to start without its secrets.
+
+They run before every management command and, through ``portal.wsgi``, before a WSGI server
+serves the first request.
+"""
+
+from datetime import timedelta
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+from keys.neuronex.profiles import AUDIENCES
+
+
+@register(Tags.security)
+def check_secret_key(app_configs, **kwargs):
+    if settings.SECRET_KEY:
+        return []
+    return [
+        Error(
+            "DJANGO_SECRET_KEY is not set.",
+            hint="Set DJANGO_SECRET_KEY to a long random string, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+            id="portal.E001",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_encryption_keys(app_configs, **kwargs):
+    keys = settings.PORTAL_ENCRYPTION_KEYS
+    if not keys:
+        return [
+            Error(
+                "PORTAL_ENCRYPTION_KEYS is not set: private keys cannot be encrypted at rest.",
+                hint="Set PORTAL_ENCRYPTION_KEYS to one or more comma-separated Fernet keys "
+                "(the first encrypts, all decrypt), e.g. the output of `python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`. "
+                "Back it up: without it the stored private keys are lost.",
+                id="portal.E002",
+            )
+        ]
+    errors = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            errors.append(
+                Error(
+                    f"PORTAL_ENCRYPTION_KEYS entry {position} is not a valid Fernet key.",
+                    hint="Each entry must be 32 url-safe base64-encoded bytes, as made by "
+                    "Fernet.generate_key().",
+                    id="portal.E003",
+                )
+            )
+    return errors
+
+
+@register()
+def check_default_audience(app_configs, **kwargs):
+    if settings.PORTAL_DEFAULT_AUDIENCE in AUDIENCES:
+        return []
+    return [
+        Error(
+            f"PORTAL_DEFAULT_AUDIENCE is {settings.PORTAL_DEFAULT_AUDIENCE!r}.",
+            hint=f"Use one of: {', '.join(AUDIENCES)} (case-sensitive).",
+            id="portal.E004",
+        )
+    ]
+
+
+@register()
+def check_token_ttl(app_configs, **kwargs):
+    errors = []
+    if settings.PORTAL_MAX_TOKEN_TTL.total_seconds() <= 0:
+        errors.append(
+            Error(
+                "PORTAL_MAX_TOKEN_TTL must be positive.",
+                hint="For example 365d.",
+                id="portal.E005",
+            )
+        )
+    if not (timedelta(0) < settings.PORTAL_DEFAULT_TOKEN_TTL <= settings.PORTAL_MAX_TOKEN_TTL):
+        errors.append(
+            Error(
+                "PORTAL_DEFAULT_TOKEN_TTL must be positive and at most PORTAL_MAX_TOKEN_TTL.",
+                hint="For example 90d.",
+                id="portal.E006",
+            )
+        )
+    return errors

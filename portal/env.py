@@ -1,0 +1,62 @@
+"""Reading settings from the environment, with development defaults kept under ``var/``."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}"
+    )
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_duration(name: str, default: timedelta) -> timedelta:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    from keys.durations import DurationError, parse_duration
+
+    try:
+        return parse_duration(raw)
+    except DurationError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+
+
+def dev_secret_file(path: Path, make) -> str:
+    """Return the secret stored in ``path``, creating it (mode 0600) on first use.
+
+    Used only in development, so that ``make run`` needs nothing and a second run reuses the
+    same secret key and encryption key instead of making earlier data unreadable.
+    """
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
