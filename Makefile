@@ -17,6 +17,7 @@ $(STAMP): requirements.lock | $(PY)
 
 setup: $(STAMP)
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
 
 run: setup
 	$(PY) manage.py ensure_admin

@@ -19,6 +19,17 @@ def issuer_get(name: str) -> Issuer:
         raise NotFound(f"No issuer is named {name!r}.", field="issuer") from None
 
 
+def issuer_active_key(issuer: Issuer) -> KeyPair:
+    key_pair = (
+        KeyPair.objects.filter(issuer=issuer, status=KeyPair.Status.ACTIVE)
+        .defer("private_key_encrypted")
+        .first()
+    )
+    if key_pair is None:
+        raise NotFound(f"Issuer {issuer.name!r} has no active key pair.", field="issuer")
+    return key_pair
+
+
 def token_get(jti: str) -> IssuedToken:
     try:
         value = uuid.UUID(str(jti))

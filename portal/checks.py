@@ -15,7 +15,7 @@ from keys.neuronex.profiles import AUDIENCES
 
 @register(Tags.security)
 def check_secret_key(app_configs, **kwargs):
-    if settings.SECRET_KEY:
+    if settings.SECRET_KEY_CONFIGURED:
         return []
     return [
         Error(

@@ -22,8 +22,13 @@ VAR_DIR = BASE_DIR / "var"
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY_CONFIGURED = bool(SECRET_KEY) or DEBUG
 if not SECRET_KEY and DEBUG:
     SECRET_KEY = dev_secret_file(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(50))
+elif not SECRET_KEY:
+    # Never a known value: a random key per process, so that Django gets as far as the
+    # system checks, where portal.E001 stops the start with a hint.
+    SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []

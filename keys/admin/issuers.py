@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from keys.admin.base import admin_actor, as_validation_error
+from keys.admin.base import admin_actor
 from keys.errors import PortalError
 from keys.models import Issuer, KeyPair
 from keys.services.issuers import (
@@ -23,7 +23,7 @@ class IssuerForm(forms.ModelForm):
             try:
                 issuer_check_new_name(name)
             except PortalError as exc:
-                raise as_validation_error(exc) from exc
+                raise forms.ValidationError(exc.message) from exc
         return name
 
 
@@ -50,6 +50,9 @@ class IssuerAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     inlines = [KeyPairInline]
 
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj else []
+
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         # A new issuer starts active; disabling is a change.
@@ -72,6 +75,3 @@ class IssuerAdmin(admin.ModelAdmin):
                 actor=actor, **{field: form.cleaned_data[field] for field in form.fields}
             )
             obj.pk = created.pk
-
-    def save_related(self, request, form, formsets, change):
-        pass  # key pairs are shown, never edited, here

@@ -1,0 +1,107 @@
+"""Settings from the environment: development needs nothing, production fails closed."""
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from portal.env import dev_secret_file
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "x" * 50,
+    "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+    "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+}
+
+
+def python(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PORTAL_"))}
+    clean.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+CHECK = (
+    "import django; django.setup(); "
+    "from django.core.management import call_command; call_command('check')"
+)
+WSGI = "import portal.wsgi"
+
+
+def test_production_settings_pass_the_checks():
+    result = python(CHECK, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "check_id"),
+    [("DJANGO_SECRET_KEY", "portal.E001"), ("PORTAL_ENCRYPTION_KEYS", "portal.E002")],
+)
+def test_production_refuses_to_start_without_a_secret(missing, check_id):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    for code in (CHECK, WSGI):
+        result = python(code, **env)
+        assert result.returncode != 0
+        assert check_id in result.stderr
+        assert "HINT" in result.stderr
+
+
+def test_a_malformed_encryption_key_is_reported():
+    result = python(CHECK, **{**PRODUCTION, "PORTAL_ENCRYPTION_KEYS": "not-a-key"})
+    assert result.returncode != 0
+    assert "portal.E003" in result.stderr
+
+
+def test_an_unknown_default_audience_is_reported():
+    result = python(CHECK, **{**PRODUCTION, "PORTAL_DEFAULT_AUDIENCE": "ekuiper"})
+    assert result.returncode != 0
+    assert "portal.E004" in result.stderr
+
+
+def test_a_malformed_boolean_is_refused():
+    result = python(CHECK, DJANGO_DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be one of" in result.stderr
+
+
+def test_development_needs_no_settings():
+    result = python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, bool(s.SECRET_KEY), len(s.PORTAL_ENCRYPTION_KEYS), "
+        "s.DATABASES['default']['ENGINE'], s.NEURONEX_ETC_DIR)"
+    )
+    assert result.returncode == 0, result.stderr
+    debug, has_secret, keys, engine, etc_dir = result.stdout.split()
+    assert (debug, has_secret, keys) == ("True", "True", "1")
+    assert engine == "django.db.backends.sqlite3"
+    assert etc_dir == str(ROOT / "var" / "neuronex-etc")
+
+
+def test_production_default_export_folder_is_neuronex_etc():
+    result = python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.NEURONEX_ETC_DIR)",
+        **PRODUCTION,
+    )
+    assert result.stdout.strip() == "/opt/neuronex/etc"
+
+
+def test_development_secret_is_made_once_with_mode_0600(tmp_path):
+    path = tmp_path / "var" / "encryption.key"
+    first = dev_secret_file(path, lambda: Fernet.generate_key().decode())
+    second = dev_secret_file(path, lambda: "never used")
+    assert first == second
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
