@@ -20,7 +20,7 @@ def default_max_ttl() -> timedelta:
     return settings.PORTAL_MAX_TOKEN_TTL
 
 
-def default_ttl() -> timedelta:
+def default_token_ttl() -> timedelta:
     return min(settings.PORTAL_DEFAULT_TOKEN_TTL, settings.PORTAL_MAX_TOKEN_TTL)
 
 
@@ -38,7 +38,7 @@ class Issuer(models.Model):
     )
     audience = models.CharField(max_length=32, choices=AUDIENCE_CHOICES, default=default_audience)
     default_ttl = models.DurationField(
-        "default lifetime", default=default_ttl, help_text="Used when a mint names no lifetime."
+        "default lifetime", default=default_token_ttl, help_text="Used when a mint names no lifetime."
     )
     max_ttl = models.DurationField("maximum lifetime", default=default_max_ttl)
     description = models.TextField(blank=True)
