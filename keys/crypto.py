@@ -35,10 +35,10 @@ class KeyMaterial:
     kid: str
 
 
-def _validate_bits(bits: int) -> None:
+def _validate_bits(bits: int, field: str = "bits") -> None:
     if bits not in RSA_KEY_SIZES:
         sizes = ", ".join(str(size) for size in RSA_KEY_SIZES)
-        raise InvalidInput(f"RSA keys must have {sizes} bits, not {bits}.", field="bits")
+        raise InvalidInput(f"RSA keys must have {sizes} bits, not {bits}.", field=field)
 
 
 def generate(bits: int = 2048) -> KeyMaterial:
@@ -103,11 +103,12 @@ def load_private_pem(data: bytes, passphrase: str | None = None) -> KeyMaterial:
         ) from exc
     if not isinstance(key, rsa.RSAPrivateKey):
         kind = type(key).__name__.removeprefix("_").replace("PrivateKey", "") or "non-RSA"
+        article = "an" if kind[0] in "AEFHILMNORSX" else "a"
         raise InvalidInput(
-            f"That is a {kind} key; NeuronEX verifies RS256 tokens, which need an RSA key.",
+            f"That is {article} {kind} key; NeuronEX verifies RS256 tokens, which need an RSA key.",
             field="file",
         )
-    _validate_bits(key.key_size)
+    _validate_bits(key.key_size, field="file")
     return describe(key)
 
 

@@ -8,7 +8,12 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
 from keys.neuronex import claims
-from keys.neuronex.names import MAX_NAME_LENGTH, NAME_PATTERN, RESERVED_PREFIXES
+from keys.neuronex.names import (
+    MAX_NAME_LENGTH,
+    NAME_PATTERN,
+    NEURON_LOGIN_KEY_PREFIXES,
+    RESERVED_PREFIXES,
+)
 from keys.neuronex.profiles import AUDIENCE_CHOICES, ISS_FILENAME, ISS_STYLE_CHOICES
 
 
@@ -38,7 +43,9 @@ class Issuer(models.Model):
     )
     audience = models.CharField(max_length=32, choices=AUDIENCE_CHOICES, default=default_audience)
     default_ttl = models.DurationField(
-        "default lifetime", default=default_token_ttl, help_text="Used when a mint names no lifetime."
+        "default lifetime",
+        default=default_token_ttl,
+        help_text="Used when a mint names no lifetime.",
     )
     max_ttl = models.DurationField("maximum lifetime", default=default_max_ttl)
     description = models.TextField(blank=True)
@@ -56,7 +63,8 @@ class Issuer(models.Model):
             models.CheckConstraint(
                 condition=Q(name__regex=NAME_PATTERN)
                 & ~Q(name__startswith=RESERVED_PREFIXES[0])
-                & ~Q(name__startswith=RESERVED_PREFIXES[1]),
+                & ~Q(name__startswith=RESERVED_PREFIXES[1])
+                & ~Q(name__in=NEURON_LOGIN_KEY_PREFIXES),
                 name="issuer_name_valid",
             ),
             models.CheckConstraint(

@@ -15,6 +15,9 @@ from keys.neuronex.profiles import KEY_FILE_SUFFIX
 MAX_NAME_LENGTH = 64
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*\Z"
 RESERVED_PREFIXES = ("neuron", "sample_key")
+# Neuron's own login key, neuron.pem, is always in its key folder: no name may be its prefix.
+NEURON_LOGIN_KEY = "neuron"
+NEURON_LOGIN_KEY_PREFIXES = tuple(NEURON_LOGIN_KEY[:length] for length in range(1, 6))
 
 _NAME_RE = re.compile(NAME_PATTERN)
 
@@ -47,6 +50,13 @@ def validate_name(name: str) -> None:
                 ),
                 field="name",
             )
+    if NEURON_LOGIN_KEY.startswith(name):
+        raise InvalidInput(
+            f"{name!r} is the start of {NEURON_LOGIN_KEY!r}: Neuron looks up keys by prefix, so a "
+            f"token whose iss is this name could be checked against Neuron's own "
+            f"{NEURON_LOGIN_KEY}.pem.",
+            field="name",
+        )
 
 
 def prefix_conflicts(name: str, others: Iterable[str]) -> list[str]:
