@@ -5,6 +5,7 @@ from keys.errors import Conflict
 from keys.models import Issuer, KeyPair
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
+from keys.services.locks import issuer_keys_lock, serialize
 
 _ACTIONS = {KeyPair.Origin.GENERATED: "key.generate", KeyPair.Origin.IMPORTED: "key.import"}
 
@@ -56,6 +57,7 @@ def keypair_rotate(*, actor: Actor, issuer: Issuer, bits: int | None = None) -> 
 def keypair_retire(*, actor: Actor, key_pair: KeyPair) -> KeyPair:
     """Retire a key pair without a successor: its issuer can mint nothing until it gets one."""
     with transaction.atomic():
+        serialize(issuer_keys_lock(key_pair.issuer_id))
         key_pair = KeyPair.objects.select_for_update().get(pk=key_pair.pk)
         if key_pair.status == KeyPair.Status.RETIRED:
             raise Conflict(f"Key {key_pair.kid} was retired already, at {key_pair.retired_at}.")
@@ -74,9 +76,10 @@ def _install(
 ) -> KeyPair:
     ciphertext = crypto.encrypt_private_key(material.private_key)
     with transaction.atomic():
-        # The issuer row lock orders key changes of one issuer; the partial unique index is the
-        # backstop that makes two active keys impossible whatever the code does.
-        Issuer.objects.select_for_update().filter(pk=issuer.pk).exists()
+        # The issuer's key lock orders key changes of one issuer and waits for the mints in
+        # flight; the partial unique index is the backstop that makes two active keys
+        # impossible whatever the code does.
+        serialize(issuer_keys_lock(issuer.pk))
         duplicate = KeyPair.objects.filter(kid=material.kid).select_related("issuer").first()
         if duplicate is not None:
             raise Conflict(
