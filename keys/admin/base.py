@@ -1,7 +1,5 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 
-from keys.errors import PortalError
 from keys.services.actor import Actor
 
 
@@ -22,12 +20,8 @@ def admin_actor(request) -> Actor:
     return Actor.from_request(request, channel="admin")
 
 
-def as_validation_error(exc: PortalError) -> ValidationError:
-    """A domain error as a form error on its field (or the whole form)."""
-    if exc.field:
-        return ValidationError({exc.field: exc.message})
-    return ValidationError(exc.message)
-
-
-def report_error(request, exc: PortalError) -> None:
-    messages.error(request, exc.message)
+def report_exports(request, results) -> None:
+    """One message per export target: success, or what was not done."""
+    for result in results:
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        messages.add_message(request, level, result.summary)

@@ -1,15 +1,24 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from keys.admin.base import admin_actor
+from keys.admin.base import admin_actor, report_exports
+from keys.bundles import PEM_CONTENT_TYPE, public_keys_zip
 from keys.errors import PortalError
 from keys.models import Issuer, KeyPair
+from keys.selectors import issuer_active_key, token_count_stopped_by_rotation
+from keys.services.exports import export_targets
 from keys.services.issuers import (
     EDITABLE_FIELDS,
     issuer_check_new_name,
     issuer_create,
     issuer_update,
 )
+from keys.services.keypairs import keypair_rotate
 
 
 class IssuerForm(forms.ModelForm):
@@ -45,7 +54,8 @@ class KeyPairInline(admin.TabularInline):
 @admin.register(Issuer)
 class IssuerAdmin(admin.ModelAdmin):
     form = IssuerForm
-    list_display = ["name", "iss", "audience", "iss_style", "is_active", "created_at"]
+    list_display = ["name", "iss", "audience", "iss_style", "is_active", "public_key"]
+    actions = ["rotate_key", "export_now"]
     list_filter = ["is_active", "audience", "iss_style"]
     search_fields = ["name", "description"]
     inlines = [KeyPairInline]
@@ -75,3 +85,72 @@ class IssuerAdmin(admin.ModelAdmin):
                 actor=actor, **{field: form.cleaned_data[field] for field in form.fields}
             )
             obj.pk = created.pk
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/public.pem",
+                self.admin_site.admin_view(self.public_pem_view),
+                name="keys_issuer_public_pem",
+            ),
+            path(
+                "public-keys.zip",
+                self.admin_site.admin_view(self.public_keys_zip_view),
+                name="keys_issuer_public_keys_zip",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "public_keys_zip_url": reverse("admin:keys_issuer_public_keys_zip"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="public key")
+    def public_key(self, obj: Issuer):
+        url = reverse("admin:keys_issuer_public_pem", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.key_file_name)
+
+    def public_pem_view(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        issuer = get_object_or_404(Issuer, pk=pk)
+        try:
+            key_pair = issuer_active_key(issuer)
+        except PortalError as exc:
+            raise Http404(exc.message) from exc
+        response = HttpResponse(key_pair.public_pem, content_type=PEM_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{issuer.key_file_name}"'
+        return response
+
+    def public_keys_zip_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(public_keys_zip(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="neuronex-public-keys.zip"'
+        return response
+
+    @admin.action(description="Rotate the key of the selected issuers", permissions=["change"])
+    def rotate_key(self, request, queryset):
+        actor = admin_actor(request)
+        for issuer in queryset:
+            stopped = token_count_stopped_by_rotation(issuer)
+            try:
+                key_pair = keypair_rotate(actor=actor, issuer=issuer)
+            except PortalError as exc:
+                messages.error(request, f"{issuer.name}: {exc.message}")
+                continue
+            messages.success(
+                request,
+                f"{issuer.name}: new {key_pair.bits}-bit key {key_pair.kid}. {stopped} "
+                "unexpired token(s) signed by the old key stop verifying where it is exported.",
+            )
+
+    @admin.action(description="Export public keys now", permissions=["export"])
+    def export_now(self, request, queryset):
+        report_exports(request, export_targets(actor=admin_actor(request)))
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("keys.export_keys")

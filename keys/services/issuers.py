@@ -10,6 +10,7 @@ from keys.neuronex.names import prefix_conflict_message, prefix_conflicts, valid
 from keys.neuronex.profiles import AUDIENCES, ISS_FILENAME, ISS_STYLE_CHOICES
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
+from keys.services.exports import schedule_auto_export
 from keys.services.locks import serialize
 
 NAMES_LOCK = "keys.issuer-names"
@@ -81,6 +82,8 @@ def issuer_update(*, actor: Actor, issuer: Issuer, **changes) -> Issuer:
         if changed.keys() == {"is_active"}:
             action = "issuer.enable" if issuer.is_active else "issuer.disable"
         audit_record(actor=actor, action=action, target=issuer, details={"changed": changed})
+        if "is_active" in changed:
+            schedule_auto_export(actor)
     return issuer
 
 

@@ -5,6 +5,7 @@ from keys.errors import Conflict
 from keys.models import Issuer, KeyPair
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
+from keys.services.exports import schedule_auto_export
 from keys.services.locks import issuer_keys_lock, serialize
 
 _ACTIONS = {KeyPair.Origin.GENERATED: "key.generate", KeyPair.Origin.IMPORTED: "key.import"}
@@ -63,6 +64,7 @@ def keypair_retire(*, actor: Actor, key_pair: KeyPair) -> KeyPair:
             raise Conflict(f"Key {key_pair.kid} was retired already, at {key_pair.retired_at}.")
         _retire(key_pair)
         audit_record(actor=actor, action="key.retire", target=key_pair, details=_describe(key_pair))
+        schedule_auto_export(actor)
     return key_pair
 
 
@@ -115,6 +117,7 @@ def _install(
         if current is not None:
             details["replaced_kid"] = current.kid
         audit_record(actor=actor, action=action, target=key_pair, details=details)
+        schedule_auto_export(actor)
     return key_pair
 
 

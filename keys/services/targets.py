@@ -1,9 +1,16 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 
+from keys.errors import Conflict, InvalidInput
 from keys.models import ExportTarget
 from keys.models.target import DEFAULT_TARGET_NAME
+from keys.neuronex.profiles import PROFILE_CHOICES
+from keys.services.actor import Actor
+from keys.services.audit import audit_record
+
+EDITABLE_FIELDS = ("path", "profile", "enabled", "auto_export")
 
 
 def target_ensure_default() -> ExportTarget:
@@ -18,3 +25,78 @@ def target_ensure_default() -> ExportTarget:
     if settings.DEBUG and Path(settings.NEURONEX_ETC_DIR).is_relative_to(settings.VAR_DIR):
         Path(settings.NEURONEX_ETC_DIR).mkdir(parents=True, exist_ok=True)
     return target
+
+
+def target_create(*, actor: Actor, name: str, path: str, **fields) -> ExportTarget:
+    target = ExportTarget(name=name, path=path, **fields)
+    _validate(target)
+    with transaction.atomic():
+        if ExportTarget.objects.filter(name=name).exists():
+            raise Conflict(f"An export target named {name!r} exists already.", field="name")
+        target.save(force_insert=True)
+        audit_record(actor=actor, action="target.create", target=target, details=_snapshot(target))
+    return target
+
+
+def target_update(*, actor: Actor, target: ExportTarget, **changes) -> ExportTarget:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if target.is_default and "path" in changes and changes["path"] != target.path:
+        raise InvalidInput(
+            "The default target's folder is the NEURONEX_ETC_DIR setting; change it there.",
+            field="path",
+        )
+    with transaction.atomic():
+        target = ExportTarget.objects.select_for_update().get(pk=target.pk)
+        before = _snapshot(target)
+        for field, value in changes.items():
+            setattr(target, field, value)
+        _validate(target)
+        after = _snapshot(target)
+        changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+        if changed:
+            target.save(update_fields=list(changes))
+            audit_record(
+                actor=actor, action="target.update", target=target, details={"changed": changed}
+            )
+    return target
+
+
+def target_set_issuers(*, actor: Actor, target: ExportTarget, issuers) -> None:
+    """Limit the target to these issuers; none means every issuer."""
+    names = sorted(issuer.name for issuer in issuers)
+    with transaction.atomic():
+        before = sorted(target.issuers.values_list("name", flat=True))
+        if before == names:
+            return
+        target.issuers.set(issuers)
+        audit_record(
+            actor=actor,
+            action="target.update",
+            target=target,
+            details={"changed": {"issuers": [before, names]}},
+        )
+
+
+def validate_target_path(path: str) -> None:
+    if not Path(path).is_absolute():
+        raise InvalidInput(
+            f"{path!r} is not an absolute path: name the key folder from the root, e.g. "
+            "/opt/neuronex/etc.",
+            field="path",
+        )
+
+
+def _validate(target: ExportTarget) -> None:
+    validate_target_path(target.path)
+    profiles = [value for value, _ in PROFILE_CHOICES]
+    if target.profile not in profiles:
+        raise InvalidInput(
+            f"profile must be one of {', '.join(profiles)}, not {target.profile!r}.",
+            field="profile",
+        )
+
+
+def _snapshot(target: ExportTarget) -> dict:
+    return {field: getattr(target, field) for field in EDITABLE_FIELDS}

@@ -10,6 +10,7 @@ from keys.durations import format_duration
 from keys.errors import Conflict, InvalidInput
 from keys.models import IssuedToken, Issuer, KeyPair
 from keys.neuronex import claims as neuronex_claims
+from keys.selectors import issuer_export_warnings
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
 from keys.services.locks import issuer_keys_lock, serialize
@@ -24,6 +25,7 @@ class MintedToken:
 
     token: str
     record: IssuedToken
+    warnings: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<MintedToken {self.record.jti}>"
@@ -86,7 +88,8 @@ def token_mint(
                 "exp": exp,
             },
         )
-    return MintedToken(token=token, record=record)
+    warnings = tuple(issuer_export_warnings(issuer, kid))
+    return MintedToken(token=token, record=record, warnings=warnings)
 
 
 def token_revoke(*, actor: Actor, token: IssuedToken, reason: str = "") -> IssuedToken:

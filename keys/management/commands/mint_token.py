@@ -27,6 +27,8 @@ class Command(PortalCommand):
             ttl=duration_option(options["ttl"]),
             expires_at=instant_option(options["expires_at"]),
         )
+        for warning in minted.warnings:
+            self.stderr.write(f"Warning: {warning}")
         if not options["json"]:
             self.stdout.write(minted.token)
             return
