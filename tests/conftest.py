@@ -44,6 +44,15 @@ def _encryption_key(settings):
     crypto.signing_keys.clear()
 
 
+@pytest.fixture(autouse=True)
+def etc_dir(settings, tmp_path):
+    """The default export target's folder (NEURONEX_ETC_DIR): a fresh one for each test."""
+    folder = tmp_path / "neuronex-etc"
+    folder.mkdir()
+    settings.NEURONEX_ETC_DIR = str(folder)
+    return folder
+
+
 @pytest.fixture
 def now():
     """Freeze the clock at a fixed instant; tests move it with `frozen_at` themselves."""

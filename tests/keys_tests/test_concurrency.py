@@ -115,8 +115,9 @@ def test_parallel_mints_for_one_issuer_keep_the_chain(issuer, key_pair, cli_acto
 
     events = assert_chain_intact()
     assert_one_mint_event_per_token(events, jtis)
-    # issuer.create and key.generate came first, then exactly the mints.
-    assert len(events) == 2 + threads * per_thread
+    # issuer.create, key.generate and its auto-export came first, then exactly the mints.
+    assert [event.action for event in events[:3]] == ["issuer.create", "key.generate", "export.run"]
+    assert len(events) == 3 + threads * per_thread
 
 
 def test_mints_racing_rotations_sign_with_the_key_they_record(issuer, key_pair, cli_actor):
