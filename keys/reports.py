@@ -8,7 +8,7 @@ from typing import IO
 
 from keys import clock
 from keys.models import IssuedToken
-from keys.selectors import token_accepted_until
+from keys.selectors import exported_kids, token_accepted_until
 
 TOKEN_COLUMNS = (
     "jti",
@@ -37,6 +37,7 @@ def token_rows(tokens: Iterable[IssuedToken], now: datetime | None = None) -> It
     """One dict per token, with the status as of ``now``. Expects ``select_related`` issuer
     and key_pair (as selectors.token_list gives), so no query runs per row."""
     now = now or clock.now()
+    exported = exported_kids()
     for token in tokens:
         yield {
             "jti": str(token.jti),
@@ -51,7 +52,7 @@ def token_rows(tokens: Iterable[IssuedToken], now: datetime | None = None) -> It
             "revoked_at": _iso(token.revoked_at),
             "revoked_by": token.revoked_by_name or None,
             "revoke_reason": token.revoke_reason or None,
-            "still_accepted_until": _iso(token_accepted_until(token, now)),
+            "still_accepted_until": _iso(token_accepted_until(token, now, exported)),
         }
 
 

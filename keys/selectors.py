@@ -51,12 +51,32 @@ def token_get(jti: str) -> IssuedToken:
         raise NotFound(f"No token has the id {value}.", field="jti") from None
 
 
-def token_accepted_until(token: IssuedToken, now: datetime | None = None) -> datetime | None:
-    """For a revoked token: until when NeuronEX would still accept it (rule 6), else None."""
+def exported_kids() -> set[str]:
+    """The keys whose public half the portal has written into some target's folder."""
+    from keys.models import ExportedFile
+
+    return set(ExportedFile.objects.values_list("kid", flat=True))
+
+
+def token_accepted_until(
+    token: IssuedToken, now: datetime | None = None, exported: set[str] | None = None
+) -> datetime | None:
+    """For a revoked token: until when NeuronEX would still accept it (rule 6), else None.
+
+    Its key counts as still in force while it is the issuer's active key or its file is still
+    in an export folder. Listings pass ``exported`` (from exported_kids) to avoid a query per
+    token."""
+    kid = token.key_pair.kid
+    if exported is None:
+        from keys.models import ExportedFile
+
+        in_folder = ExportedFile.objects.filter(kid=kid).exists()
+    else:
+        in_folder = kid in exported
     return still_accepted_until(
         revoked=token.revoked_at is not None,
         exp=token.exp,
-        key_active=token.key_pair.status == KeyPair.Status.ACTIVE,
+        key_active=token.key_pair.status == KeyPair.Status.ACTIVE or in_folder,
         now=now or clock.now(),
     )
 

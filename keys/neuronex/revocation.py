@@ -7,8 +7,7 @@ def still_accepted_until(*, revoked: bool, exp: datetime, key_active: bool, now:
     """Until when a verifier still accepts a token the portal has revoked, or None.
 
     A revoked token keeps verifying until its ``exp`` unless the key that signed it is no
-    longer the issuer's active key (rotated or retired, and the verifier has reloaded the
-    folder since)."""
+    longer in force: neither the issuer's active key nor still in a verifier's folder."""
     if not revoked or exp <= now or not key_active:
         return None
     return exp
