@@ -82,14 +82,14 @@ def expected_files(target: ExportTarget) -> dict[str, ExpectedFile]:
     }
 
 
-def target_folder(target: ExportTarget) -> Path:
+def target_folder(target: ExportTarget, *, create: bool = True) -> Path:
     """The target's folder, checked: absolute, a real folder (no symbolic link), writable.
     The default development folder is made when missing; any other missing folder is refused,
     since creating it would hide a wrong path."""
     folder = target.folder
     if not folder.is_absolute():
         raise InvalidInput(f"{folder} is not an absolute path.", field="path")
-    if not os.path.lexists(folder) and target.is_default and settings.DEBUG:
+    if create and not os.path.lexists(folder) and target.is_default and settings.DEBUG:
         folder.mkdir(parents=True, exist_ok=True)
     if folder.is_symlink():
         raise InvalidInput(
@@ -161,6 +161,8 @@ def _put(folder, target, name, wanted: ExpectedFile, record, result, force) -> N
     current = _read(path)
     if current == wanted.content:
         result.unchanged.append(name)
+        if record is not None and record.sha256 == wanted.sha256:
+            return  # nothing written: keep written_at
     elif current is not None and record is None:
         result.problems.append(
             f"{name} exists but was not written by the portal; it was left alone. Remove it "
@@ -237,7 +239,7 @@ def target_check(target: ExportTarget) -> list[key_folder.Finding]:
     nothing. Errors first."""
     Finding, ERROR = key_folder.Finding, key_folder.ERROR
     try:
-        folder = target_folder(target)
+        folder = target_folder(target, create=False)
     except InvalidInput as exc:
         return [Finding(ERROR, "folder", exc.message, "Fix the target's path or the folder.")]
     findings = []
@@ -275,7 +277,10 @@ def _expected_file_findings(folder: Path, name: str, wanted: ExpectedFile, recor
     path = folder / name
     if path.is_symlink():
         return []  # reported by the folder rules
-    current = _read(path)
+    try:
+        current = _read(path)
+    except OSError:
+        return []  # not a readable file: reported by the folder rules ("unreadable")
     if current is None:
         return [
             Finding(

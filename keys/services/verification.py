@@ -84,7 +84,7 @@ def _portal_keys():
 
 def _folder_keys(target: ExportTarget):
     try:
-        folder = target_folder(target)
+        folder = target_folder(target, create=False)
         names = [entry.name for entry in key_folder.read_entries(folder)]
     except (InvalidInput, OSError) as exc:
         problem = exc.message if isinstance(exc, InvalidInput) else str(exc)
