@@ -96,6 +96,8 @@ class ExportTargetAdmin(admin.ModelAdmin):
         target_set_issuers(
             actor=admin_actor(request), target=target, issuers=form.cleaned_data["issuers"]
         )
+        for formset in formsets:  # the read-only inline saves nothing, but the change log reads it
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description="Export now", permissions=["export"])
     def export_now(self, request, queryset):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -94,7 +95,7 @@ def _parse(token: str) -> Parsed:
         header = json.loads(_b64decode(parts[0]))
         payload = json.loads(_b64decode(parts[1]))
         signature = _b64decode(parts[2])
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, RecursionError):
         raise _Refused(Check("format", False, "a part is not base64url-encoded JSON")) from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise _Refused(Check("format", False, "header and payload must be JSON objects"))
@@ -119,7 +120,7 @@ def _header(parsed: Parsed, profile: str) -> Check:
 def _signature(parsed: Parsed, found: FoundKey) -> Check:
     try:
         public_key = serialization.load_pem_public_key(found.content)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise _Refused(
             Check("signature", False, f"{found.source} is not a readable PEM public key")
         ) from None

@@ -160,6 +160,12 @@ def test_token_list_filters_by_status(admin_client, token):
     assert "line 3 SCADA" not in admin_client.get(url, {"status": "revoked"}).content.decode()
 
 
+def test_roles_hold_exactly_the_permissions_of_keys_roles(db):
+    for role, codenames in roles.ROLE_PERMISSIONS.items():
+        held = Group.objects.get(name=role).permissions.values_list("codename", flat=True)
+        assert sorted(held) == sorted(codenames)
+
+
 def test_roles_hold_the_documented_permissions(db):
     def codenames(role):
         return set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
