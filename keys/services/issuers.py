@@ -10,6 +10,7 @@ from keys.neuronex.names import prefix_conflict_message, prefix_conflicts, valid
 from keys.neuronex.profiles import AUDIENCES, ISS_FILENAME, ISS_STYLE_CHOICES
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
+from keys.services.changes import apply_changes
 from keys.services.exports import schedule_auto_export
 from keys.services.locks import serialize
 
@@ -64,17 +65,15 @@ def issuer_check_new_name(name: str) -> None:
 def issuer_update(*, actor: Actor, issuer: Issuer, **changes) -> Issuer:
     """Change an issuer's settings. The name is fixed: it is the key file and the `iss` that
     every token already minted carries."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         issuer = Issuer.objects.select_for_update().get(pk=issuer.pk)
-        before = _snapshot(issuer)
-        for field, value in changes.items():
-            setattr(issuer, field, value)
-        _validate_settings(issuer)
-        after = _snapshot(issuer)
-        changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+        changed = apply_changes(
+            issuer,
+            changes,
+            editable=EDITABLE_FIELDS,
+            snapshot=_snapshot,
+            validate=_validate_settings,
+        )
         if not changed:
             return issuer
         issuer.save(update_fields=list(changes))

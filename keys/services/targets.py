@@ -9,6 +9,7 @@ from keys.models.target import DEFAULT_TARGET_NAME
 from keys.neuronex.profiles import PROFILE_CHOICES
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
+from keys.services.changes import apply_changes
 
 EDITABLE_FIELDS = ("path", "profile", "enabled", "auto_export")
 
@@ -39,9 +40,6 @@ def target_create(*, actor: Actor, name: str, path: str, **fields) -> ExportTarg
 
 
 def target_update(*, actor: Actor, target: ExportTarget, **changes) -> ExportTarget:
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     if target.is_default and "path" in changes and changes["path"] != target.path:
         raise InvalidInput(
             "The default target's folder is the NEURONEX_ETC_DIR setting; change it there.",
@@ -49,12 +47,9 @@ def target_update(*, actor: Actor, target: ExportTarget, **changes) -> ExportTar
         )
     with transaction.atomic():
         target = ExportTarget.objects.select_for_update().get(pk=target.pk)
-        before = _snapshot(target)
-        for field, value in changes.items():
-            setattr(target, field, value)
-        _validate(target)
-        after = _snapshot(target)
-        changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+        changed = apply_changes(
+            target, changes, editable=EDITABLE_FIELDS, snapshot=_snapshot, validate=_validate
+        )
         if changed:
             target.save(update_fields=list(changes))
             audit_record(
