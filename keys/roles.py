@@ -40,9 +40,10 @@ def sync_roles(apps) -> None:
     # Permissions are normally made after all migrations (post_migrate); make them now so the
     # groups can hold them. The stub config of a migration's app registry needs the flag.
     app_config = apps.get_app_config("keys")
+    models_module = getattr(app_config, "models_module", None)
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in ROLE_PERMISSIONS.items():

@@ -3,14 +3,20 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
 from keys.admin.base import admin_actor, report_exports
+from keys.admin.issuer_views import IssuerKeyViews
 from keys.bundles import PEM_CONTENT_TYPE, public_keys_zip
 from keys.errors import PortalError
 from keys.models import Issuer, KeyPair
-from keys.selectors import issuer_active_key, token_count_stopped_by_rotation
+from keys.selectors import (
+    issuer_active_key,
+    issuer_export_state,
+    issuer_token_counts,
+    token_count_stopped_by_rotation,
+)
 from keys.services.exports import export_targets
 from keys.services.issuers import (
     EDITABLE_FIELDS,
@@ -52,7 +58,7 @@ class KeyPairInline(admin.TabularInline):
 
 
 @admin.register(Issuer)
-class IssuerAdmin(admin.ModelAdmin):
+class IssuerAdmin(IssuerKeyViews, admin.ModelAdmin):
     form = IssuerForm
     list_display = ["name", "iss", "audience", "iss_style", "is_active", "public_key"]
     actions = ["rotate_key", "export_now"]
@@ -99,7 +105,26 @@ class IssuerAdmin(admin.ModelAdmin):
                 name="keys_issuer_public_keys_zip",
             ),
         ]
-        return own + super().get_urls()
+        return own + self.key_urls() + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        issuer = self.get_object(request, object_id)
+        context = {**(extra_context or {})}
+        if issuer is not None:
+            user = request.user
+            context.update(
+                active_key=KeyPair.objects.filter(issuer=issuer, status=KeyPair.Status.ACTIVE)
+                .defer("private_key_encrypted")
+                .first(),
+                token_counts=issuer_token_counts(issuer),
+                export_state=issuer_export_state(issuer),
+                can_manage_keys=user.has_perm("keys.add_keypair"),
+                can_export=user.has_perm("keys.export_keys"),
+                can_download_private=user.has_perm("keys.download_private_key"),
+                can_mint=user.has_perm("keys.mint_token"),
+                mint_url=_mint_url(),
+            )
+        return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -154,3 +179,10 @@ class IssuerAdmin(admin.ModelAdmin):
 
     def has_export_permission(self, request) -> bool:
         return request.user.has_perm("keys.export_keys")
+
+
+def _mint_url() -> str | None:
+    try:
+        return reverse("admin:keys_issuedtoken_mint")
+    except NoReverseMatch:
+        return None

@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from keys import clock, crypto
-from keys.errors import Conflict
+from keys.errors import Conflict, InvalidInput
 from keys.models import Issuer, KeyPair
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
@@ -131,3 +131,21 @@ def _retire(key_pair: KeyPair) -> None:
 
 def _describe(key_pair: KeyPair) -> dict:
     return {"issuer": key_pair.issuer.name, "kid": key_pair.kid, "bits": key_pair.bits}
+
+
+def keypair_private_pem(*, actor: Actor, key_pair: KeyPair, reason: str) -> str:
+    """The private key as unencrypted PKCS#8 PEM, for the one audited download. The reason is
+    required and recorded; the key itself never is."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the private key is downloaded.", field="reason")
+    if len(reason) > 1000:
+        raise InvalidInput("The reason has at most 1000 characters.", field="reason")
+    pem = crypto.private_pem(crypto.decrypt_private_key(key_pair.private_key_encrypted))
+    audit_record(
+        actor=actor,
+        action="key.download_private",
+        target=key_pair,
+        details={**_describe(key_pair), "reason": reason},
+    )
+    return pem
