@@ -161,3 +161,105 @@ def issuer_export_warnings(issuer: Issuer, kid: str) -> list[str]:
                 "current key yet: run export_keys, or this token is refused there."
             )
     return warnings
+
+
+def issuer_token_counts(issuer: Issuer, now: datetime | None = None) -> dict[str, int]:
+    now = now or clock.now()
+    return IssuedToken.objects.filter(issuer=issuer).aggregate(
+        active=Count("id", filter=Q(revoked_at__isnull=True, exp__gt=now)),
+        expired=Count("id", filter=Q(revoked_at__isnull=True, exp__lte=now)),
+        revoked=Count("id", filter=Q(revoked_at__isnull=False)),
+    )
+
+
+def issuer_export_state(issuer: Issuer) -> list[dict]:
+    """Per enabled target that takes the issuer: does its folder have the active key?"""
+    from keys.models import ExportedFile, ExportTarget
+
+    active = (
+        KeyPair.objects.filter(issuer=issuer, status=KeyPair.Status.ACTIVE)
+        .values_list("kid", flat=True)
+        .first()
+    )
+    targets = (
+        ExportTarget.objects.filter(enabled=True)
+        .filter(Q(issuers=None) | Q(issuers=issuer))
+        .distinct()
+        .order_by("name")
+    )
+    files = {
+        record.target_id: record
+        for record in ExportedFile.objects.filter(file_name=issuer.key_file_name)
+    }
+    state = []
+    for target in targets:
+        record = files.get(target.pk)
+        if active is None:
+            text = "no active key" + (": the old file is still there" if record else "")
+            in_sync = record is None
+        elif record is None:
+            text, in_sync = "not exported yet", False
+        elif record.kid != active:
+            text, in_sync = f"holds the old key {record.kid}", False
+        else:
+            text, in_sync = f"current (written {record.written_at:%Y-%m-%d %H:%M})", True
+        if target.last_export_ok is False:
+            text += f"; last export failed: {target.last_export_result}"
+            in_sync = False
+        state.append({"target": target, "text": text, "in_sync": in_sync})
+    return state
+
+
+# Query strings of the token list's filters (keys/admin/tokens.py), for links into it.
+TOKEN_LIST_FILTERS = {
+    "active": "status=active",
+    "expiring_7": "expires_within=7d",
+    "expiring_30": "expires_within=30d",
+    "still_accepted": "status=still_accepted",
+}
+
+
+def dashboard_figures(now: datetime | None = None) -> list[dict]:
+    """The landing page's figures, each with a link to the list that shows them."""
+    from django.urls import reverse
+
+    from keys.models import ExportTarget
+    from keys.services.exports import target_check
+
+    now = now or clock.now()
+    tokens = IssuedToken.objects
+    counts = tokens.aggregate(
+        active=Count("id", filter=Q(revoked_at__isnull=True, exp__gt=now)),
+        expiring_7=Count(
+            "id", filter=Q(revoked_at__isnull=True, exp__gt=now, exp__lte=now + timedelta(days=7))
+        ),
+        expiring_30=Count(
+            "id",
+            filter=Q(revoked_at__isnull=True, exp__gt=now, exp__lte=now + timedelta(days=30)),
+        ),
+    )
+    counts["still_accepted"] = tokens.revoked_still_accepted(exported_kids(), now).count()
+    token_list_url = reverse("admin:keys_issuedtoken_changelist")
+    figures = [
+        {"label": label, "count": counts[key], "url": f"{token_list_url}?{TOKEN_LIST_FILTERS[key]}"}
+        for key, label in (
+            ("active", "Active tokens"),
+            ("expiring_7", "Expiring within 7 days"),
+            ("expiring_30", "Expiring within 30 days"),
+            ("still_accepted", "Revoked but still accepted by NeuronEX"),
+        )
+    ]
+    out_of_sync = [
+        target
+        for target in ExportTarget.objects.filter(enabled=True)
+        if target.last_export_ok is False
+        or any(finding.severity == "error" for finding in target_check(target))
+    ]
+    figures.append(
+        {
+            "label": "Export targets out of sync",
+            "count": len(out_of_sync),
+            "url": reverse("admin:keys_exporttarget_changelist"),
+        }
+    )
+    return figures

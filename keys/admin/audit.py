@@ -7,7 +7,7 @@ from keys.models import AuditEvent
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["seq", "created_at", "actor_name", "channel", "action", "object_repr"]
-    list_filter = ["action", "channel"]
+    list_filter = ["action", "channel", "actor_name"]
     search_fields = ["actor_name", "object_id", "object_repr"]
     date_hierarchy = "created_at"
     show_full_result_count = False

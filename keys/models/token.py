@@ -40,6 +40,13 @@ class IssuedTokenQuerySet(models.QuerySet):
             return self.active(now)
         raise ValueError(f"unknown token status {status!r}")
 
+    def revoked_still_accepted(self, exported_kids, now: datetime | None = None):
+        """Revoked, not expired, and signed by a key still in force (the issuer's active key,
+        or a key whose file is still in an export folder): NeuronEX still accepts them."""
+        return self.filter(revoked_at__isnull=False, exp__gt=now or clock.now()).filter(
+            Q(key_pair__status="active") | Q(key_pair__kid__in=list(exported_kids))
+        )
+
     def expiring_within(self, window, now: datetime | None = None):
         now = now or clock.now()
         return self.active(now).filter(exp__lte=now + window)
