@@ -70,9 +70,9 @@ class IssuerAdmin(IssuerKeyViews, admin.ModelAdmin):
         return self.inlines if obj else []
 
     def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        # A new issuer starts active; disabling is a change.
-        return fields if obj else [field for field in fields if field != "is_active"]
+        if obj is None:  # a new issuer starts active; disabling is a change
+            return ["name", *(field for field in EDITABLE_FIELDS if field != "is_active")]
+        return ["name", *EDITABLE_FIELDS, "created_by", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
         # The name is the key file and the `iss` of every token minted: fixed once created.

@@ -36,7 +36,8 @@ class Issuer(models.Model):
         max_length=MAX_NAME_LENGTH,
         unique=True,
         validators=[RegexValidator(NAME_PATTERN), MaxLengthValidator(MAX_NAME_LENGTH)],
-        help_text="Lowercase letters, digits, '-' and '_'. The key file is <name>.pem.",
+        help_text="Lowercase letters, digits, '-' and '_'. It names the key file: "
+        "plant-a gives plant-a.pem.",
     )
     iss_style = models.CharField(
         "iss style", max_length=16, choices=ISS_STYLE_CHOICES, default=ISS_FILENAME
