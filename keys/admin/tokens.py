@@ -26,6 +26,7 @@ from keys.durations import DurationError, format_duration, parse_duration
 from keys.errors import PortalError
 from keys.models import IssuedToken, Issuer
 from keys.models.token import TokenStatus
+from keys.neuronex.claims import authorization_header
 from keys.neuronex.profiles import AUD_EKUIPER
 from keys.neuronex.revocation import revocation_notice
 from keys.selectors import exported_kids, token_accepted_until, token_count_stopped_by_rotation
@@ -453,12 +454,13 @@ class IssuedTokenAdmin(ReadOnlyAdmin):
         for warning in minted.warnings:
             messages.warning(request, warning)
         record = minted.record
+        header = authorization_header(minted.token, record.issuer.audience)
         context = self.page_context(
             request,
             "Your new token",
             token=minted.token,
-            authorization_header=f"Authorization: Bearer {minted.token}",
-            curl_example=(f'curl -H "Authorization: Bearer {minted.token}" {NEURONEX_API_EXAMPLE}'),
+            authorization_header=f"Authorization: {header}",
+            curl_example=f'curl -H "Authorization: {header}" {NEURONEX_API_EXAMPLE}',
             bare_token_note=record.issuer.audience == AUD_EKUIPER,
             record=record,
             record_url=reverse("admin:keys_issuedtoken_change", args=[record.pk]),

@@ -5,7 +5,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from keys.neuronex.profiles import ISS_BARE, ISS_FILENAME, KEY_FILE_SUFFIX
+from keys.neuronex.profiles import AUD_EKUIPER, ISS_BARE, ISS_FILENAME, KEY_FILE_SUFFIX
 
 ALGORITHM = "RS256"  # Neuron accepts nothing else
 # PyJWT writes exactly this header (sorted keys, no spaces) when given no extra headers: no
@@ -42,3 +42,9 @@ def build_claims(*, iss: str, aud: str, jti: str, iat: int, exp: int) -> dict[st
 
 def encode_token(claims: dict[str, Any], private_key: RSAPrivateKey) -> str:
     return jwt.encode(claims, private_key, algorithm=ALGORITHM)
+
+
+def authorization_header(token: str, audience: str) -> str:
+    """The header value a verifier of this audience takes: Neuron skips exactly 7 bytes
+    ("Bearer "), standalone eKuiper refuses the prefix and wants the bare token."""
+    return token if audience == AUD_EKUIPER else f"Bearer {token}"

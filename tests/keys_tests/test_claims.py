@@ -251,3 +251,13 @@ def test_the_token_string_is_stored_nowhere(issuer, key_pair, mint):
     assert minted.token not in dump
     assert signature not in dump
     assert signing_input not in dump
+
+
+@pytest.mark.parametrize(
+    ("audience", "header"),
+    [("neuronex", "Bearer t.o.k"), ("neuron", "Bearer t.o.k"), ("eKuiper", "t.o.k")],
+)
+def test_the_authorization_header_suits_the_verifier(audience, header):
+    from keys.neuronex.claims import authorization_header
+
+    assert authorization_header("t.o.k", audience) == header
