@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from portal.views import healthz
@@ -7,5 +7,6 @@ from portal.views import healthz
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("keys.api.urls")),
     path("healthz", healthz, name="healthz"),
 ]

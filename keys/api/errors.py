@@ -1,0 +1,50 @@
+"""One JSON error shape for everything under /api/:
+``{"error": {"code": ..., "message": ..., "fields": {field: [messages]}}}``."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from keys.crypto import EncryptionKeyError
+from keys.errors import Conflict, InvalidInput, NotFound, PortalError
+
+DOMAIN_STATUS = {
+    InvalidInput: status.HTTP_400_BAD_REQUEST,
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, PortalError):
+        http_status = next(
+            (code for kind, code in DOMAIN_STATUS.items() if isinstance(exc, kind)), 400
+        )
+        fields = {exc.field: [exc.message]} if exc.field else {}
+        return Response(error_body(exc.code, exc.message, fields), status=http_status)
+    if isinstance(exc, EncryptionKeyError):
+        return Response(
+            error_body("encryption_key", "A stored private key cannot be decrypted."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body("invalid", "The request is not valid.", fields)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        response.data = error_body(str(code), str(detail))
+    return response

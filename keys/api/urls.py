@@ -1,0 +1,16 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from keys.api import views
+
+urlpatterns = [
+    path("issuers/", views.IssuerListView.as_view(), name="api-issuers"),
+    path("issuers/<str:name>/", views.IssuerDetailView.as_view(), name="api-issuer"),
+    path("issuers/<str:name>/public.pem", views.PublicKeyView.as_view(), name="api-public-pem"),
+    path("tokens/", views.TokenListView.as_view(), name="api-tokens"),
+    path("tokens/verify/", views.TokenVerifyView.as_view(), name="api-token-verify"),
+    path("tokens/<str:jti>/", views.TokenDetailView.as_view(), name="api-token"),
+    path("tokens/<str:jti>/revoke/", views.TokenRevokeView.as_view(), name="api-token-revoke"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

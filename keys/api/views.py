@@ -1,0 +1,196 @@
+"""The REST API: each view parses input, calls one service or selector, and renders."""
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keys import clock
+from keys.api.permissions import RolePermission
+from keys.api.serializers import (
+    IssuerSerializer,
+    MintedSerializer,
+    MintSerializer,
+    RevokeSerializer,
+    TokenSerializer,
+    VerifySerializer,
+)
+from keys.bundles import PEM_CONTENT_TYPE
+from keys.durations import DurationError, parse_duration
+from keys.errors import InvalidInput
+from keys.models import Issuer
+from keys.neuronex.claims import authorization_header
+from keys.neuronex.revocation import revocation_notice
+from keys.selectors import (
+    exported_kids,
+    issuer_active_key,
+    issuer_get,
+    target_get,
+    token_accepted_until,
+    token_get,
+    token_list,
+)
+from keys.services.actor import Actor
+from keys.services.issuers import issuer_create
+from keys.services.tokens import token_mint, token_revoke
+from keys.services.verification import verify_token
+
+
+def api_actor(request) -> Actor:
+    return Actor.from_request(request, channel="api")
+
+
+class PortalAPIView(APIView):
+    permission_classes = [RolePermission]
+    required_perms: dict[str, str] = {}
+
+
+class IssuerListView(PortalAPIView):
+    required_perms = {"GET": "keys.view_issuer", "POST": "keys.add_issuer"}
+
+    @extend_schema(responses=IssuerSerializer(many=True))
+    def get(self, request):
+        issuers = Issuer.objects.order_by("name")
+        return Response(IssuerSerializer(issuers, many=True).data)
+
+    @extend_schema(request=IssuerSerializer, responses={201: IssuerSerializer})
+    def post(self, request):
+        serializer = IssuerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issuer = issuer_create(actor=api_actor(request), **serializer.validated_data)
+        return Response(IssuerSerializer(issuer).data, status=status.HTTP_201_CREATED)
+
+
+class IssuerDetailView(PortalAPIView):
+    required_perms = {"GET": "keys.view_issuer"}
+
+    @extend_schema(responses=IssuerSerializer)
+    def get(self, request, name: str):
+        return Response(IssuerSerializer(issuer_get(name)).data)
+
+
+class PublicKeyView(PortalAPIView):
+    required_perms = {"GET": "keys.view_issuer"}
+
+    @extend_schema(responses={(200, PEM_CONTENT_TYPE): str})
+    def get(self, request, name: str):
+        issuer = issuer_get(name)
+        response = HttpResponse(issuer_active_key(issuer).public_pem, content_type=PEM_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{issuer.key_file_name}"'
+        return response
+
+
+class TokenListView(PortalAPIView):
+    required_perms = {"GET": "keys.view_issuedtoken", "POST": "keys.mint_token"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("issuer", str),
+            OpenApiParameter("status", str, enum=["active", "expired", "revoked"]),
+            OpenApiParameter("expiring_within", str, description="e.g. 7d"),
+        ],
+        responses=TokenSerializer(many=True),
+    )
+    def get(self, request):
+        now = clock.now()
+        params = request.query_params
+        window = params.get("expiring_within")
+        try:
+            expiring_within = parse_duration(window) if window else None
+        except DurationError as exc:
+            raise InvalidInput(str(exc), field="expiring_within") from exc
+        tokens = token_list(
+            issuer=issuer_get(params["issuer"]) if params.get("issuer") else None,
+            status=params.get("status") or None,
+            expiring_within=expiring_within,
+            now=now,
+        )
+        page = self.paginator.paginate_queryset(tokens, request, view=self)
+        context = {"now": now, "exported": exported_kids()}
+        return self.paginator.get_paginated_response(
+            TokenSerializer(page, many=True, context=context).data
+        )
+
+    @property
+    def paginator(self):
+        if not hasattr(self, "_paginator"):
+            from rest_framework.settings import api_settings
+
+            self._paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        return self._paginator
+
+    @extend_schema(request=MintSerializer, responses={201: MintedSerializer})
+    def post(self, request):
+        serializer = MintSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        minted = token_mint(
+            actor=api_actor(request),
+            issuer=issuer_get(data["issuer"]),
+            label=data["label"],
+            ttl=data.get("ttl"),
+            expires_at=data.get("expires_at"),
+        )
+        claims = minted.record.claims
+        body = {
+            **{key: claims[key] for key in ("jti", "iss", "aud", "iat", "exp")},
+            "token": minted.token,
+            "label": minted.record.label,
+            "authorization_header": authorization_header(minted.token, claims["aud"]),
+            "warnings": list(minted.warnings),
+        }
+        response = Response(MintedSerializer(body).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class TokenDetailView(PortalAPIView):
+    required_perms = {"GET": "keys.view_issuedtoken"}
+
+    @extend_schema(responses=TokenSerializer)
+    def get(self, request, jti: str):
+        context = {"now": clock.now()}
+        return Response(TokenSerializer(token_get(jti), context=context).data)
+
+
+class TokenRevokeView(PortalAPIView):
+    required_perms = {"POST": "keys.revoke_token"}
+
+    @extend_schema(request=RevokeSerializer, responses=TokenSerializer)
+    def post(self, request, jti: str):
+        serializer = RevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = token_revoke(
+            actor=api_actor(request),
+            token=token_get(jti),
+            reason=serializer.validated_data.get("reason", ""),
+        )
+        now = clock.now()
+        body = TokenSerializer(token, context={"now": now}).data
+        body["notice"] = revocation_notice(token_accepted_until(token, now))
+        return Response(body)
+
+
+class TokenVerifyView(PortalAPIView):
+    required_perms = {"POST": "keys.view_issuedtoken"}
+
+    @extend_schema(request=VerifySerializer, responses=dict)
+    def post(self, request):
+        serializer = VerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        target = target_get(data["target"]) if data.get("target") else None
+        report = verify_token(data["token"], target)
+        return Response(
+            {
+                "accepted": report.accepted,
+                "where": report.where,
+                "checks": [
+                    {"name": check.name, "ok": check.ok, "reason": check.reason}
+                    for check in report.checks
+                ],
+                "jti": str(report.record.jti) if report.record else None,
+                "notes": report.notes,
+            }
+        )
