@@ -241,3 +241,17 @@ class SigningKeyCache:
 
 
 signing_keys = SigningKeyCache()
+
+
+def public_jwk(public_pem_text: str, kid: str) -> dict:
+    """The public key as a JWK (RFC 7517) for RS256 signatures."""
+    public_key = serialization.load_pem_public_key(public_pem_text.encode("ascii"))
+    numbers = public_key.public_numbers()
+    return {
+        "kty": "RSA",
+        "use": "sig",
+        "alg": "RS256",
+        "kid": kid,
+        "n": _b64url_uint(numbers.n),
+        "e": _b64url_uint(numbers.e),
+    }

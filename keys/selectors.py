@@ -263,3 +263,14 @@ def dashboard_figures(now: datetime | None = None) -> list[dict]:
         }
     )
     return figures
+
+
+def jwks_key_pairs(now: datetime | None = None):
+    """Active key pairs, and retired ones while tokens they signed are unexpired."""
+    now = now or clock.now()
+    live = IssuedToken.objects.filter(exp__gt=now, revoked_at__isnull=True).values("key_pair_id")
+    return (
+        KeyPair.objects.filter(Q(status=KeyPair.Status.ACTIVE) | Q(pk__in=live))
+        .defer("private_key_encrypted")
+        .order_by("issuer__name", "-created_at")
+    )

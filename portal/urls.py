@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from keys.api.jwks import jwks
 from portal.views import healthz
 
 urlpatterns = [
@@ -9,4 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("keys.api.urls")),
     path("healthz", healthz, name="healthz"),
+    path(".well-known/jwks.json", jwks, name="jwks"),
 ]

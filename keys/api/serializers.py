@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from keys.durations import DurationError, format_duration, parse_duration
-from keys.models import IssuedToken, Issuer
+from keys.models import AuditEvent, ExportTarget, IssuedToken, Issuer, KeyPair
 from keys.neuronex.profiles import AUDIENCES, ISS_STYLE_CHOICES
 from keys.neuronex.verifier import MAX_TOKEN_BYTES
 from keys.services.tokens import MAX_LABEL_LENGTH, MAX_REASON_LENGTH
@@ -112,3 +112,77 @@ class RevokeSerializer(serializers.Serializer):
 class VerifySerializer(serializers.Serializer):
     token = serializers.CharField(max_length=MAX_TOKEN_BYTES, trim_whitespace=True)
     target = serializers.CharField(max_length=64, required=False)
+
+
+class IssuerUpdateSerializer(serializers.Serializer):
+    iss_style = serializers.ChoiceField(choices=ISS_STYLE_CHOICES, required=False)
+    audience = serializers.ChoiceField(choices=AUDIENCES, required=False)
+    default_ttl = DurationField(required=False)
+    max_ttl = DurationField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    is_active = serializers.BooleanField(required=False)
+
+
+class KeyPairSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KeyPair
+        # The encrypted private key is deliberately absent.
+        fields = ["kid", "bits", "status", "origin", "public_pem", "created_at", "retired_at"]
+
+
+KEY_SIZES = KeyPair._meta.get_field("bits").choices
+
+
+class GenerateKeySerializer(serializers.Serializer):
+    bits = serializers.ChoiceField(choices=KEY_SIZES, default=2048)
+
+
+class RotateSerializer(serializers.Serializer):
+    bits = serializers.ChoiceField(choices=KEY_SIZES, required=False)
+
+
+class ImportKeySerializer(serializers.Serializer):
+    pem = serializers.CharField(max_length=64 * 1024, trim_whitespace=False)
+    passphrase = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    replace = serializers.BooleanField(default=False)
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    folder = serializers.CharField(read_only=True)
+    issuers = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = ExportTarget
+        fields = [
+            "name",
+            "folder",
+            "profile",
+            "enabled",
+            "auto_export",
+            "issuers",
+            "last_export_at",
+            "last_export_ok",
+            "last_export_result",
+        ]
+
+
+class ExportSerializer(serializers.Serializer):
+    force = serializers.BooleanField(default=False)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "created_at",
+            "actor_name",
+            "channel",
+            "remote_addr",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "details",
+            "hash",
+        ]

@@ -3,23 +3,32 @@
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from keys import clock
 from keys.api.permissions import RolePermission
 from keys.api.serializers import (
+    AuditEventSerializer,
+    ExportSerializer,
+    GenerateKeySerializer,
+    ImportKeySerializer,
     IssuerSerializer,
+    IssuerUpdateSerializer,
+    KeyPairSerializer,
     MintedSerializer,
     MintSerializer,
     RevokeSerializer,
+    RotateSerializer,
+    TargetSerializer,
     TokenSerializer,
     VerifySerializer,
 )
 from keys.bundles import PEM_CONTENT_TYPE
 from keys.durations import DurationError, parse_duration
 from keys.errors import InvalidInput
-from keys.models import Issuer
+from keys.models import AuditEvent, ExportTarget, Issuer
 from keys.neuronex.claims import authorization_header
 from keys.neuronex.revocation import revocation_notice
 from keys.selectors import (
@@ -28,11 +37,14 @@ from keys.selectors import (
     issuer_get,
     target_get,
     token_accepted_until,
+    token_count_stopped_by_rotation,
     token_get,
     token_list,
 )
 from keys.services.actor import Actor
-from keys.services.issuers import issuer_create
+from keys.services.exports import export_target, target_check
+from keys.services.issuers import issuer_create, issuer_update
+from keys.services.keypairs import keypair_generate, keypair_import, keypair_rotate
 from keys.services.tokens import token_mint, token_revoke
 from keys.services.verification import verify_token
 
@@ -63,11 +75,23 @@ class IssuerListView(PortalAPIView):
 
 
 class IssuerDetailView(PortalAPIView):
-    required_perms = {"GET": "keys.view_issuer"}
+    """Read or change an issuer; disable it with ``{"is_active": false}``. An issuer is never
+    deleted: its tokens and audit events refer to it."""
+
+    required_perms = {"GET": "keys.view_issuer", "PATCH": "keys.change_issuer"}
 
     @extend_schema(responses=IssuerSerializer)
     def get(self, request, name: str):
         return Response(IssuerSerializer(issuer_get(name)).data)
+
+    @extend_schema(request=IssuerUpdateSerializer, responses=IssuerSerializer)
+    def patch(self, request, name: str):
+        serializer = IssuerUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issuer = issuer_update(
+            actor=api_actor(request), issuer=issuer_get(name), **serializer.validated_data
+        )
+        return Response(IssuerSerializer(issuer).data)
 
 
 class PublicKeyView(PortalAPIView):
@@ -106,19 +130,12 @@ class TokenListView(PortalAPIView):
             expiring_within=expiring_within,
             now=now,
         )
-        page = self.paginator.paginate_queryset(tokens, request, view=self)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(tokens, request, view=self)
         context = {"now": now, "exported": exported_kids()}
-        return self.paginator.get_paginated_response(
+        return paginator.get_paginated_response(
             TokenSerializer(page, many=True, context=context).data
         )
-
-    @property
-    def paginator(self):
-        if not hasattr(self, "_paginator"):
-            from rest_framework.settings import api_settings
-
-            self._paginator = api_settings.DEFAULT_PAGINATION_CLASS()
-        return self._paginator
 
     @extend_schema(request=MintSerializer, responses={201: MintedSerializer})
     def post(self, request):
@@ -194,3 +211,135 @@ class TokenVerifyView(PortalAPIView):
                 "notes": report.notes,
             }
         )
+
+
+class IssuerKeysView(PortalAPIView):
+    required_perms = {"GET": "keys.view_keypair", "POST": "keys.add_keypair"}
+
+    @extend_schema(responses=KeyPairSerializer(many=True))
+    def get(self, request, name: str):
+        key_pairs = (
+            issuer_get(name).key_pairs.defer("private_key_encrypted").order_by("-created_at")
+        )
+        return Response(KeyPairSerializer(key_pairs, many=True).data)
+
+    @extend_schema(request=GenerateKeySerializer, responses={201: KeyPairSerializer})
+    def post(self, request, name: str):
+        serializer = GenerateKeySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key_pair = keypair_generate(
+            actor=api_actor(request),
+            issuer=issuer_get(name),
+            bits=serializer.validated_data["bits"],
+        )
+        return Response(KeyPairSerializer(key_pair).data, status=status.HTTP_201_CREATED)
+
+
+class IssuerKeyImportView(PortalAPIView):
+    required_perms = {"POST": "keys.add_keypair"}
+
+    @extend_schema(request=ImportKeySerializer, responses={201: KeyPairSerializer})
+    def post(self, request, name: str):
+        serializer = ImportKeySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        key_pair = keypair_import(
+            actor=api_actor(request),
+            issuer=issuer_get(name),
+            pem=data["pem"].encode("utf-8"),
+            passphrase=data.get("passphrase") or None,
+            replace_active=data["replace"],
+        )
+        return Response(KeyPairSerializer(key_pair).data, status=status.HTTP_201_CREATED)
+
+
+class IssuerRotateView(PortalAPIView):
+    required_perms = {"POST": "keys.add_keypair"}
+
+    @extend_schema(request=RotateSerializer, responses=KeyPairSerializer)
+    def post(self, request, name: str):
+        serializer = RotateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issuer = issuer_get(name)
+        stopped = token_count_stopped_by_rotation(issuer)
+        key_pair = keypair_rotate(
+            actor=api_actor(request), issuer=issuer, bits=serializer.validated_data.get("bits")
+        )
+        body = KeyPairSerializer(key_pair).data
+        body["tokens_stopped"] = stopped
+        return Response(body)
+
+
+class TargetListView(PortalAPIView):
+    required_perms = {"GET": "keys.view_exporttarget"}
+
+    @extend_schema(responses=TargetSerializer(many=True))
+    def get(self, request):
+        targets = ExportTarget.objects.prefetch_related("issuers").order_by("name")
+        return Response(TargetSerializer(targets, many=True).data)
+
+
+class TargetExportView(PortalAPIView):
+    required_perms = {"POST": "keys.export_keys"}
+
+    @extend_schema(request=ExportSerializer, responses=dict)
+    def post(self, request, name: str):
+        serializer = ExportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = export_target(
+            actor=api_actor(request),
+            target=target_get(name),
+            force=serializer.validated_data["force"],
+        )
+        return Response(
+            {
+                "ok": result.ok,
+                "summary": result.summary,
+                "written": result.written,
+                "removed": result.removed,
+                "unchanged": result.unchanged,
+                "problems": result.problems,
+                "failure": result.failure,
+            }
+        )
+
+
+class TargetCheckView(PortalAPIView):
+    required_perms = {"GET": "keys.view_exporttarget"}
+
+    @extend_schema(responses=dict)
+    def get(self, request, name: str):
+        findings = target_check(target_get(name))
+        return Response(
+            {
+                "in_sync": not any(finding.severity == "error" for finding in findings),
+                "findings": [
+                    {
+                        "severity": finding.severity,
+                        "code": finding.code,
+                        "message": finding.message,
+                        "fix": finding.fix,
+                        "file": finding.file,
+                    }
+                    for finding in findings
+                ],
+            }
+        )
+
+
+class AuditEventListView(PortalAPIView):
+    required_perms = {"GET": "keys.view_auditevent"}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("action", str), OpenApiParameter("actor", str)],
+        responses=AuditEventSerializer(many=True),
+    )
+    def get(self, request):
+        events = AuditEvent.objects.order_by("-seq")
+        if request.query_params.get("action"):
+            events = events.filter(action=request.query_params["action"])
+        if request.query_params.get("actor"):
+            events = events.filter(actor_name=request.query_params["actor"])
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)

@@ -12,26 +12,10 @@ from rest_framework.test import APIClient
 
 from keys import roles
 from keys.models import AuditEvent, IssuedToken, Issuer
-from keys.services.actor import Actor
-from keys.services.api_tokens import api_token_create
 from keys.services.tokens import token_mint
+from tests.api_client import API, client_for
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1"
-
-
-def client_for(role: str | None, *, expires_in=None, revoked=False) -> APIClient:
-    client = APIClient()
-    if role is None:
-        return client
-    user = User.objects.create_user(username=role.replace(" ", "-").lower(), password="pw")
-    user.groups.add(Group.objects.get(name=role))
-    key = api_token_create(actor=Actor.cli(), user=user, expires_in=expires_in)
-    if revoked:
-        AuthToken.objects.filter(user=user).delete()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 @pytest.fixture
