@@ -199,18 +199,7 @@ class TokenVerifyView(PortalAPIView):
         data = serializer.validated_data
         target = target_get(data["target"]) if data.get("target") else None
         report = verify_token(data["token"], target)
-        return Response(
-            {
-                "accepted": report.accepted,
-                "where": report.where,
-                "checks": [
-                    {"name": check.name, "ok": check.ok, "reason": check.reason}
-                    for check in report.checks
-                ],
-                "jti": str(report.record.jti) if report.record else None,
-                "notes": report.notes,
-            }
-        )
+        return Response(report.as_dict())
 
 
 class IssuerKeysView(PortalAPIView):

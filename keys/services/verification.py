@@ -26,6 +26,18 @@ class VerifyReport:
     def accepted(self) -> bool:
         return all(check.ok for check in self.checks)
 
+    def as_dict(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "where": self.where,
+            "checks": [
+                {"name": check.name, "ok": check.ok, "reason": check.reason}
+                for check in self.checks
+            ],
+            "jti": str(self.record.jti) if self.record else None,
+            "notes": self.notes,
+        }
+
 
 def verify_token(token: str, target: ExportTarget | None = None) -> VerifyReport:
     """Check ``token`` as the verifier of ``target``'s profile would, against the files really

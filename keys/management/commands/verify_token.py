@@ -29,7 +29,7 @@ class Command(PortalCommand):
         target = target_get(options["target"]) if options["target"] else None
         report = verify_token(presented, target)
         if options["json"]:
-            self.stdout.write(json.dumps(self._as_dict(report)))
+            self.stdout.write(json.dumps(report.as_dict()))
         else:
             self.stdout.write(f"Checked against {report.where}:")
             for check in report.checks:
@@ -42,16 +42,3 @@ class Command(PortalCommand):
             self.stdout.write(f"The token would be {verdict}.")
         if not report.accepted:
             raise CommandError("The token would be refused.")
-
-    @staticmethod
-    def _as_dict(report) -> dict:
-        return {
-            "accepted": report.accepted,
-            "where": report.where,
-            "checks": [
-                {"name": check.name, "ok": check.ok, "reason": check.reason}
-                for check in report.checks
-            ],
-            "jti": str(report.record.jti) if report.record else None,
-            "notes": report.notes,
-        }
