@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,7 +15,6 @@ from keys.selectors import (
     issuer_active_key,
     issuer_export_state,
     issuer_token_counts,
-    token_count_stopped_by_rotation,
 )
 from keys.services.exports import export_targets
 from keys.services.issuers import (
@@ -24,7 +23,6 @@ from keys.services.issuers import (
     issuer_create,
     issuer_update,
 )
-from keys.services.keypairs import keypair_rotate
 
 
 class IssuerForm(forms.ModelForm):
@@ -61,7 +59,7 @@ class KeyPairInline(admin.TabularInline):
 class IssuerAdmin(IssuerKeyViews, admin.ModelAdmin):
     form = IssuerForm
     list_display = ["name", "iss", "audience", "iss_style", "is_active", "public_key"]
-    actions = ["rotate_key", "export_now"]
+    actions = ["export_now"]
     list_filter = ["is_active", "audience", "iss_style"]
     search_fields = ["name", "description"]
     inlines = [KeyPairInline]
@@ -156,22 +154,6 @@ class IssuerAdmin(IssuerKeyViews, admin.ModelAdmin):
         response = HttpResponse(public_keys_zip(), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="neuronex-public-keys.zip"'
         return response
-
-    @admin.action(description="Rotate the key of the selected issuers", permissions=["change"])
-    def rotate_key(self, request, queryset):
-        actor = admin_actor(request)
-        for issuer in queryset:
-            stopped = token_count_stopped_by_rotation(issuer)
-            try:
-                key_pair = keypair_rotate(actor=actor, issuer=issuer)
-            except PortalError as exc:
-                messages.error(request, f"{issuer.name}: {exc.message}")
-                continue
-            messages.success(
-                request,
-                f"{issuer.name}: new {key_pair.bits}-bit key {key_pair.kid}. {stopped} "
-                "unexpired token(s) signed by the old key stop verifying where it is exported.",
-            )
 
     @admin.action(description="Export public keys now", permissions=["export"])
     def export_now(self, request, queryset):
