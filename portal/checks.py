@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from keys.api.throttles import parse_rate
 from keys.neuronex.profiles import AUDIENCES
 
 
@@ -87,6 +88,31 @@ def check_token_ttl(app_configs, **kwargs):
                 "PORTAL_DEFAULT_TOKEN_TTL must be positive and at most PORTAL_MAX_TOKEN_TTL.",
                 hint="For example 90d.",
                 id="portal.E006",
+            )
+        )
+    return errors
+
+
+@register()
+def check_throttle_rates(app_configs, **kwargs):
+    errors = []
+    for scope, rate in settings.PORTAL_THROTTLE_RATES.items():
+        try:
+            parse_rate(rate)
+        except ValueError as exc:
+            errors.append(
+                Error(
+                    f"PORTAL_THROTTLE_{scope.upper()}: {exc}.",
+                    hint="A count per second, minute, hour or day, such as 120/min.",
+                    id="portal.E007",
+                )
+            )
+    if settings.PORTAL_API_MAX_BODY_BYTES < 1024:
+        errors.append(
+            Error(
+                "PORTAL_API_MAX_BODY_BYTES is below 1024: no key could be imported.",
+                hint="The default, 131072, fits the largest key file an import accepts.",
+                id="portal.E008",
             )
         )
     return errors

@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
-from portal.env import dev_secret_file, env_bool, env_duration, env_list
+from portal.env import dev_secret_file, env_bool, env_duration, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "keys.api.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +103,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     VAR_DIR.mkdir(exist_ok=True)
 
+# The API throttles' counters live here. A file cache, because every gunicorn worker of the
+# host must see the same counters; a memory cache would give each worker its own.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("PORTAL_CACHE_DIR", str(VAR_DIR / "cache")),
+    }
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,6 +149,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "keys.api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["keys.api.throttles.PerUserMethodThrottle"],
 }
 # API tokens for scripts: stored as SHA-512 digests, sent as "Authorization: Token <key>",
 # no expiry unless one is given when the token is made.
@@ -173,3 +184,12 @@ NEURONEX_ETC_DIR = os.environ.get(
 PORTAL_DEFAULT_AUDIENCE = os.environ.get("PORTAL_DEFAULT_AUDIENCE", "neuronex")
 PORTAL_MAX_TOKEN_TTL = env_duration("PORTAL_MAX_TOKEN_TTL", timedelta(days=365))
 PORTAL_DEFAULT_TOKEN_TTL = env_duration("PORTAL_DEFAULT_TOKEN_TTL", timedelta(days=90))
+
+# Per user, for the two API calls a runaway script can repeat fastest. DRF rates: "120/min".
+PORTAL_THROTTLE_RATES = {
+    "mint": os.environ.get("PORTAL_THROTTLE_MINT", "120/min"),
+    "verify": os.environ.get("PORTAL_THROTTLE_VERIFY", "600/min"),
+}
+# The largest request body the API reads: room for the largest key file an import accepts
+# (keys.crypto.MAX_IMPORT_BYTES), with JSON's escapes.
+PORTAL_API_MAX_BODY_BYTES = env_int("PORTAL_API_MAX_BODY_BYTES", 128 * 1024)

@@ -53,6 +53,17 @@ def etc_dir(settings, tmp_path):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _cache(settings, tmp_path):
+    """A fresh file cache per test, so that one test's throttle counters never reach another."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+
+
 @pytest.fixture
 def now():
     """Freeze the clock at a fixed instant; tests move it with `frozen_at` themselves."""

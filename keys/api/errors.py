@@ -2,7 +2,7 @@
 ``{"error": {"code": ..., "message": ..., "fields": {field: [messages]}}}``."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,7 +26,10 @@ def exception_handler(exc, context):
         http_status = next(
             (code for kind, code in DOMAIN_STATUS.items() if isinstance(exc, kind)), 400
         )
-        fields = {exc.field: [exc.message]} if exc.field else {}
+        # The services name their inputs as the admin's forms do; a view may call one
+        # differently in its JSON body (the import's "file" is "pem").
+        field = getattr(context.get("view"), "domain_fields", {}).get(exc.field, exc.field)
+        fields = {field: [exc.message]} if field else {}
         return Response(error_body(exc.code, exc.message, fields), status=http_status)
     if isinstance(exc, EncryptionKeyError):
         return Response(
@@ -48,3 +51,15 @@ def exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         response.data = error_body(str(code), str(detail))
     return response
+
+
+API_PATH_PREFIX = "/api/"
+
+
+def is_api_request(request) -> bool:
+    return request.path_info.startswith(API_PATH_PREFIX)
+
+
+def json_error(http_status: int, code: str, message: str) -> JsonResponse:
+    """The error shape for answers given outside DRF: by middleware and Django's handlers."""
+    return JsonResponse(error_body(code, message), status=http_status)

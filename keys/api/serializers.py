@@ -2,6 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from keys.crypto import MAX_IMPORT_BYTES
 from keys.durations import DurationError, format_duration, parse_duration
 from keys.models import AuditEvent, ExportTarget, IssuedToken, Issuer, KeyPair
 from keys.neuronex.profiles import AUDIENCES, ISS_STYLE_CHOICES
@@ -142,7 +143,7 @@ class RotateSerializer(serializers.Serializer):
 
 
 class ImportKeySerializer(serializers.Serializer):
-    pem = serializers.CharField(max_length=64 * 1024, trim_whitespace=False)
+    pem = serializers.CharField(max_length=MAX_IMPORT_BYTES, trim_whitespace=False)
     passphrase = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     replace = serializers.BooleanField(default=False)
 

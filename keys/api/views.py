@@ -56,6 +56,8 @@ def api_actor(request) -> Actor:
 class PortalAPIView(APIView):
     permission_classes = [RolePermission]
     required_perms: dict[str, str] = {}
+    # Methods limited per user (keys/api/throttles.py), to a rate in PORTAL_THROTTLE_RATES.
+    throttle_scopes: dict[str, str] = {}
 
 
 class IssuerListView(PortalAPIView):
@@ -107,6 +109,7 @@ class PublicKeyView(PortalAPIView):
 
 class TokenListView(PortalAPIView):
     required_perms = {"GET": "keys.view_issuedtoken", "POST": "keys.mint_token"}
+    throttle_scopes = {"POST": "mint"}
 
     @extend_schema(
         parameters=[
@@ -191,6 +194,7 @@ class TokenRevokeView(PortalAPIView):
 
 class TokenVerifyView(PortalAPIView):
     required_perms = {"POST": "keys.view_issuedtoken"}
+    throttle_scopes = {"POST": "verify"}
 
     @extend_schema(request=VerifySerializer, responses=dict)
     def post(self, request):
@@ -226,6 +230,7 @@ class IssuerKeysView(PortalAPIView):
 
 class IssuerKeyImportView(PortalAPIView):
     required_perms = {"POST": "keys.add_keypair"}
+    domain_fields = {"file": "pem"}
 
     @extend_schema(request=ImportKeySerializer, responses={201: KeyPairSerializer})
     def post(self, request, name: str):

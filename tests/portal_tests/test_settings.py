@@ -105,3 +105,17 @@ def test_development_secret_is_made_once_with_mode_0600(tmp_path):
     second = dev_secret_file(path, lambda: "never used")
     assert first == second
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("rate", ["lots", "0/min", "10/fortnight"])
+def test_a_malformed_throttle_rate_is_reported(rate):
+    result = python(CHECK, **{**PRODUCTION, "PORTAL_THROTTLE_MINT": rate})
+    assert result.returncode != 0
+    assert "portal.E007" in result.stderr
+    assert "PORTAL_THROTTLE_MINT" in result.stderr
+
+
+def test_a_malformed_body_limit_is_refused():
+    result = python(CHECK, **{**PRODUCTION, "PORTAL_API_MAX_BODY_BYTES": "64k"})
+    assert result.returncode != 0
+    assert "PORTAL_API_MAX_BODY_BYTES must be a whole number" in result.stderr
