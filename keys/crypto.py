@@ -172,6 +172,20 @@ def _decrypt_der(ciphertext: str) -> bytes:
         ) from exc
 
 
+def encrypt_text(text: str) -> str:
+    """A secret other than a private key (a token kept for a retry), encrypted at rest."""
+    return _fernet().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt_text(ciphertext: str) -> str:
+    try:
+        return _fernet().decrypt(ciphertext.encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        raise EncryptionKeyError(
+            "A stored secret cannot be decrypted: none of PORTAL_ENCRYPTION_KEYS fits."
+        ) from exc
+
+
 def decrypt_private_key(ciphertext: str) -> rsa.RSAPrivateKey:
     key = serialization.load_der_private_key(_decrypt_der(ciphertext), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):  # only RSA keys are ever encrypted
@@ -180,12 +194,12 @@ def decrypt_private_key(ciphertext: str) -> rsa.RSAPrivateKey:
 
 
 def reencrypt(ciphertext: str) -> str:
-    """The same private key, encrypted under the first of PORTAL_ENCRYPTION_KEYS."""
+    """The same secret, encrypted under the first of PORTAL_ENCRYPTION_KEYS."""
     try:
         return _fernet().rotate(ciphertext.encode("ascii")).decode("ascii")
     except InvalidToken as exc:
         raise EncryptionKeyError(
-            "A stored private key cannot be decrypted: none of PORTAL_ENCRYPTION_KEYS fits."
+            "A stored secret cannot be decrypted: none of PORTAL_ENCRYPTION_KEYS fits."
         ) from exc
 
 

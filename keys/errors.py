@@ -27,3 +27,9 @@ class Conflict(PortalError):
     """The request is well-formed but the current state forbids it."""
 
     code = "conflict"
+
+
+class Unprocessable(PortalError):
+    """The request contradicts an earlier one it claims to repeat."""
+
+    code = "unprocessable"

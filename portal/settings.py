@@ -184,6 +184,9 @@ NEURONEX_ETC_DIR = os.environ.get(
 PORTAL_DEFAULT_AUDIENCE = os.environ.get("PORTAL_DEFAULT_AUDIENCE", "neuronex")
 PORTAL_MAX_TOKEN_TTL = env_duration("PORTAL_MAX_TOKEN_TTL", timedelta(days=365))
 PORTAL_DEFAULT_TOKEN_TTL = env_duration("PORTAL_DEFAULT_TOKEN_TTL", timedelta(days=90))
+# How long a mint sent with an Idempotency-Key keeps its answer (and, encrypted, its token)
+# for a retry of the same request.
+PORTAL_IDEMPOTENCY_WINDOW = env_duration("PORTAL_IDEMPOTENCY_WINDOW", timedelta(hours=24))
 
 # Per user, for the two API calls a runaway script can repeat fastest. DRF rates: "120/min".
 PORTAL_THROTTLE_RATES = {

@@ -8,12 +8,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from keys.crypto import EncryptionKeyError
-from keys.errors import Conflict, InvalidInput, NotFound, PortalError
+from keys.errors import Conflict, InvalidInput, NotFound, PortalError, Unprocessable
 
 DOMAIN_STATUS = {
     InvalidInput: status.HTTP_400_BAD_REQUEST,
     NotFound: status.HTTP_404_NOT_FOUND,
     Conflict: status.HTTP_409_CONFLICT,
+    Unprocessable: status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

@@ -43,6 +43,7 @@ from keys.selectors import (
 )
 from keys.services.actor import Actor
 from keys.services.exports import export_target, target_check
+from keys.services.idempotency import HEADER, request_fingerprint, token_mint_once
 from keys.services.issuers import issuer_create, issuer_update
 from keys.services.keypairs import keypair_generate, keypair_import, keypair_rotate
 from keys.services.tokens import token_mint, token_revoke
@@ -140,18 +141,44 @@ class TokenListView(PortalAPIView):
             TokenSerializer(page, many=True, context=context).data
         )
 
-    @extend_schema(request=MintSerializer, responses={201: MintedSerializer})
+    @extend_schema(
+        request=MintSerializer,
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string, such as a UUID. A retry of the same request "
+                "with the same key within PORTAL_IDEMPOTENCY_WINDOW (24 h) answers with the "
+                "first result, token included, instead of minting again; the answer then "
+                "carries `Idempotent-Replayed: true`. The same key with a different request "
+                "is a 422.",
+            )
+        ],
+        responses={201: MintedSerializer},
+    )
     def post(self, request):
         serializer = MintSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        minted = token_mint(
-            actor=api_actor(request),
-            issuer=issuer_get(data["issuer"]),
-            label=data["label"],
-            ttl=data.get("ttl"),
-            expires_at=data.get("expires_at"),
-        )
+        actor = api_actor(request)
+
+        def mint():
+            return token_mint(
+                actor=actor,
+                issuer=issuer_get(data["issuer"]),
+                label=data["label"],
+                ttl=data.get("ttl"),
+                expires_at=data.get("expires_at"),
+            )
+
+        key = request.headers.get(HEADER)
+        if key is None:
+            minted, replayed = mint(), False
+        else:
+            minted, replayed = token_mint_once(
+                actor=actor, key=key, fingerprint=request_fingerprint(request.data), mint=mint
+            )
         claims = minted.record.claims
         body = {
             **{key: claims[key] for key in ("jti", "iss", "aud", "iat", "exp")},
@@ -162,6 +189,8 @@ class TokenListView(PortalAPIView):
         }
         response = Response(MintedSerializer(body).data, status=status.HTTP_201_CREATED)
         response["Cache-Control"] = "no-store"
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
         return response
 
 

@@ -1,20 +1,29 @@
 from django.db import transaction
 
 from keys import crypto
-from keys.models import KeyPair
+from keys.models import IdempotentMint, KeyPair
 from keys.services.actor import Actor
 from keys.services.audit import audit_record
 
 
 def encryption_keys_rotate(*, actor: Actor) -> int:
-    """Re-encrypt every stored private key under the first of PORTAL_ENCRYPTION_KEYS, so that
-    the older keys can be dropped from the setting afterwards. All or nothing."""
+    """Re-encrypt every stored secret (private keys, and the tokens kept for idempotent
+    retries) under the first of PORTAL_ENCRYPTION_KEYS, so that the older keys can be dropped
+    from the setting afterwards. All or nothing. Returns the number of private keys."""
     with transaction.atomic():
-        key_pairs = list(
-            KeyPair.objects.select_for_update().only("id", "private_key_encrypted").order_by("id")
+        key_pairs = _reencrypt_all(KeyPair, "private_key_encrypted")
+        kept_tokens = _reencrypt_all(IdempotentMint, "token_encrypted")
+        audit_record(
+            actor=actor,
+            action="encryption.rotate",
+            details={"key_pairs": key_pairs, "kept_tokens": kept_tokens},
         )
-        for key_pair in key_pairs:
-            key_pair.private_key_encrypted = crypto.reencrypt(key_pair.private_key_encrypted)
-        KeyPair.objects.bulk_update(key_pairs, ["private_key_encrypted"], batch_size=500)
-        audit_record(actor=actor, action="encryption.rotate", details={"key_pairs": len(key_pairs)})
-    return len(key_pairs)
+    return key_pairs
+
+
+def _reencrypt_all(model, field: str) -> int:
+    rows = list(model.objects.select_for_update().only("id", field).order_by("id"))
+    for row in rows:
+        setattr(row, field, crypto.reencrypt(getattr(row, field)))
+    model.objects.bulk_update(rows, [field], batch_size=500)
+    return len(rows)

@@ -16,11 +16,14 @@ from typing import Any
 
 import jwt
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 
 from keys.errors import InvalidInput
 from keys.models import AuditEvent, IssuedToken, Issuer, KeyPair
+from keys.services.actor import Actor
 from keys.services.audit import audit_verify
+from keys.services.idempotency import token_mint_once
 from keys.services.issuers import issuer_create
 from keys.services.keypairs import keypair_rotate
 from keys.services.tokens import token_hash, token_mint
@@ -226,3 +229,22 @@ def test_two_clashing_issuer_names_at_once_one_wins(cli_actor):
     events = assert_chain_intact()
     assert [event.action for event in events] == ["issuer.create"] * len(pairs)
     assert Issuer.objects.count() == len(pairs)
+
+
+def test_racing_retries_with_one_idempotency_key_mint_once(issuer, key_pair):
+    actor = Actor(user=User.objects.create_user("pipeline"), channel="api", name="pipeline")
+
+    def retry():
+        minted, _ = token_mint_once(
+            actor=actor,
+            key="one-key",
+            fingerprint="one-request",
+            mint=lambda: token_mint(actor=actor, issuer=issuer, label="x"),
+        )
+        return minted.token
+
+    outcomes = run_together(*[retry] * 4)
+    errors = [error for _, error in outcomes if error is not None]
+    assert not errors, "".join(traceback.format_exception(errors[0]))
+    assert len({token for token, _ in outcomes}) == 1
+    assert IssuedToken.objects.count() == 1
