@@ -87,6 +87,18 @@ class TokenSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(until) if until else None
 
 
+class RevokedTokenSerializer(TokenSerializer):
+    notice = serializers.SerializerMethodField(
+        help_text="Until when NeuronEX still accepts the token, and what would stop it sooner"
+    )
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "notice"]
+
+    def get_notice(self, token) -> str:
+        return self.context["notice"]
+
+
 class MintSerializer(serializers.Serializer):
     issuer = serializers.CharField(max_length=64)
     label = serializers.CharField(max_length=MAX_LABEL_LENGTH)
@@ -129,6 +141,18 @@ class KeyPairSerializer(serializers.ModelSerializer):
         model = KeyPair
         # The encrypted private key is deliberately absent.
         fields = ["kid", "bits", "status", "origin", "public_pem", "created_at", "retired_at"]
+
+
+class RotatedKeySerializer(KeyPairSerializer):
+    tokens_stopped = serializers.SerializerMethodField(
+        help_text="Unexpired tokens of the issuer that the retired key had signed"
+    )
+
+    class Meta(KeyPairSerializer.Meta):
+        fields = [*KeyPairSerializer.Meta.fields, "tokens_stopped"]
+
+    def get_tokens_stopped(self, key_pair) -> int:
+        return self.context["tokens_stopped"]
 
 
 KEY_SIZES = KeyPair._meta.get_field("bits").choices
@@ -187,3 +211,42 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "details",
             "hash",
         ]
+
+
+class VerifyCheckSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    ok = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class VerifyReportSerializer(serializers.Serializer):
+    """Rendered from ``VerifyReport.as_dict()``: the command prints the same."""
+
+    accepted = serializers.BooleanField()
+    where = serializers.CharField(help_text="Whose keys the token was checked against")
+    checks = VerifyCheckSerializer(many=True, help_text="In the verifier's order")
+    jti = serializers.UUIDField(allow_null=True, help_text="The portal's record, if any")
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class ExportResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    summary = serializers.CharField()
+    written = serializers.ListField(child=serializers.CharField())
+    removed = serializers.ListField(child=serializers.CharField())
+    unchanged = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(child=serializers.CharField())
+    failure = serializers.CharField(allow_blank=True)
+
+
+class FindingSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=["error", "warning"])
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fix = serializers.CharField()
+    file = serializers.CharField(allow_blank=True)
+
+
+class TargetCheckSerializer(serializers.Serializer):
+    in_sync = serializers.BooleanField()
+    findings = FindingSerializer(many=True)

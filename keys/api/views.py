@@ -11,6 +11,7 @@ from keys import clock
 from keys.api.permissions import RolePermission
 from keys.api.serializers import (
     AuditEventSerializer,
+    ExportResultSerializer,
     ExportSerializer,
     GenerateKeySerializer,
     ImportKeySerializer,
@@ -19,10 +20,14 @@ from keys.api.serializers import (
     KeyPairSerializer,
     MintedSerializer,
     MintSerializer,
+    RevokedTokenSerializer,
     RevokeSerializer,
+    RotatedKeySerializer,
     RotateSerializer,
+    TargetCheckSerializer,
     TargetSerializer,
     TokenSerializer,
+    VerifyReportSerializer,
     VerifySerializer,
 )
 from keys.bundles import PEM_CONTENT_TYPE
@@ -30,6 +35,7 @@ from keys.durations import DurationError, parse_duration
 from keys.errors import InvalidInput
 from keys.models import AuditEvent, ExportTarget, Issuer
 from keys.neuronex.claims import authorization_header
+from keys.neuronex.folder import ERROR
 from keys.neuronex.revocation import revocation_notice
 from keys.selectors import (
     exported_kids,
@@ -99,6 +105,7 @@ class IssuerDetailView(PortalAPIView):
 
 class PublicKeyView(PortalAPIView):
     required_perms = {"GET": "keys.view_issuer"}
+    error_statuses = {"GET": {404: "No such issuer, or it has no active key pair."}}
 
     @extend_schema(responses={(200, PEM_CONTENT_TYPE): str})
     def get(self, request, name: str):
@@ -111,6 +118,18 @@ class PublicKeyView(PortalAPIView):
 class TokenListView(PortalAPIView):
     required_perms = {"GET": "keys.view_issuedtoken", "POST": "keys.mint_token"}
     throttle_scopes = {"POST": "mint"}
+    pagination_class = LimitOffsetPagination
+    error_statuses = {
+        "GET": {
+            400: "A filter is not valid; `fields` names it.",
+            404: "No issuer of that name.",
+        },
+        "POST": {
+            404: "No issuer of that name.",
+            422: "The Idempotency-Key was used before for a different request.",
+            503: "The issuer's private key cannot be decrypted with PORTAL_ENCRYPTION_KEYS.",
+        },
+    }
 
     @extend_schema(
         parameters=[
@@ -134,7 +153,7 @@ class TokenListView(PortalAPIView):
             expiring_within=expiring_within,
             now=now,
         )
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(tokens, request, view=self)
         context = {"now": now, "exported": exported_kids()}
         return paginator.get_paginated_response(
@@ -196,6 +215,7 @@ class TokenListView(PortalAPIView):
 
 class TokenDetailView(PortalAPIView):
     required_perms = {"GET": "keys.view_issuedtoken"}
+    error_statuses = {"GET": {400: "The jti is not a UUID."}}
 
     @extend_schema(responses=TokenSerializer)
     def get(self, request, jti: str):
@@ -206,7 +226,7 @@ class TokenDetailView(PortalAPIView):
 class TokenRevokeView(PortalAPIView):
     required_perms = {"POST": "keys.revoke_token"}
 
-    @extend_schema(request=RevokeSerializer, responses=TokenSerializer)
+    @extend_schema(request=RevokeSerializer, responses=RevokedTokenSerializer)
     def post(self, request, jti: str):
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -216,23 +236,23 @@ class TokenRevokeView(PortalAPIView):
             reason=serializer.validated_data.get("reason", ""),
         )
         now = clock.now()
-        body = TokenSerializer(token, context={"now": now}).data
-        body["notice"] = revocation_notice(token_accepted_until(token, now))
-        return Response(body)
+        notice = revocation_notice(token_accepted_until(token, now))
+        return Response(RevokedTokenSerializer(token, context={"now": now, "notice": notice}).data)
 
 
 class TokenVerifyView(PortalAPIView):
     required_perms = {"POST": "keys.view_issuedtoken"}
     throttle_scopes = {"POST": "verify"}
+    error_statuses = {"POST": {404: "No export target of that name."}}
 
-    @extend_schema(request=VerifySerializer, responses=dict)
+    @extend_schema(request=VerifySerializer, responses=VerifyReportSerializer)
     def post(self, request):
         serializer = VerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         target = target_get(data["target"]) if data.get("target") else None
         report = verify_token(data["token"], target)
-        return Response(report.as_dict())
+        return Response(VerifyReportSerializer(report.as_dict()).data)
 
 
 class IssuerKeysView(PortalAPIView):
@@ -279,7 +299,7 @@ class IssuerKeyImportView(PortalAPIView):
 class IssuerRotateView(PortalAPIView):
     required_perms = {"POST": "keys.add_keypair"}
 
-    @extend_schema(request=RotateSerializer, responses=KeyPairSerializer)
+    @extend_schema(request=RotateSerializer, responses=RotatedKeySerializer)
     def post(self, request, name: str):
         serializer = RotateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -288,9 +308,7 @@ class IssuerRotateView(PortalAPIView):
         key_pair = keypair_rotate(
             actor=api_actor(request), issuer=issuer, bits=serializer.validated_data.get("bits")
         )
-        body = KeyPairSerializer(key_pair).data
-        body["tokens_stopped"] = stopped
-        return Response(body)
+        return Response(RotatedKeySerializer(key_pair, context={"tokens_stopped": stopped}).data)
 
 
 class TargetListView(PortalAPIView):
@@ -305,7 +323,7 @@ class TargetListView(PortalAPIView):
 class TargetExportView(PortalAPIView):
     required_perms = {"POST": "keys.export_keys"}
 
-    @extend_schema(request=ExportSerializer, responses=dict)
+    @extend_schema(request=ExportSerializer, responses=ExportResultSerializer)
     def post(self, request, name: str):
         serializer = ExportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -314,44 +332,22 @@ class TargetExportView(PortalAPIView):
             target=target_get(name),
             force=serializer.validated_data["force"],
         )
-        return Response(
-            {
-                "ok": result.ok,
-                "summary": result.summary,
-                "written": result.written,
-                "removed": result.removed,
-                "unchanged": result.unchanged,
-                "problems": result.problems,
-                "failure": result.failure,
-            }
-        )
+        return Response(ExportResultSerializer(result).data)
 
 
 class TargetCheckView(PortalAPIView):
     required_perms = {"GET": "keys.view_exporttarget"}
 
-    @extend_schema(responses=dict)
+    @extend_schema(responses=TargetCheckSerializer)
     def get(self, request, name: str):
         findings = target_check(target_get(name))
-        return Response(
-            {
-                "in_sync": not any(finding.severity == "error" for finding in findings),
-                "findings": [
-                    {
-                        "severity": finding.severity,
-                        "code": finding.code,
-                        "message": finding.message,
-                        "fix": finding.fix,
-                        "file": finding.file,
-                    }
-                    for finding in findings
-                ],
-            }
-        )
+        in_sync = not any(finding.severity == ERROR for finding in findings)
+        return Response(TargetCheckSerializer({"in_sync": in_sync, "findings": findings}).data)
 
 
 class AuditEventListView(PortalAPIView):
     required_perms = {"GET": "keys.view_auditevent"}
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(
         parameters=[OpenApiParameter("action", str), OpenApiParameter("actor", str)],
@@ -363,6 +359,6 @@ class AuditEventListView(PortalAPIView):
             events = events.filter(action=request.query_params["action"])
         if request.query_params.get("actor"):
             events = events.filter(actor_name=request.query_params["actor"])
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(events, request, view=self)
         return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
