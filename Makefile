@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format bench clean lock
+.PHONY: setup run test fuzz lint format bench clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) fuzz
+
+# schemathesis against a live gunicorn: any 5xx fails.
+fuzz: $(STAMP)
+	$(PY) scripts/fuzz_api.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

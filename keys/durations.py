@@ -5,6 +5,8 @@ from datetime import timedelta
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _PATTERN = re.compile(r"^\s*(\d{1,9})\s*([dhms]?)\s*$")
+# How the API documents a duration: the form above without the whitespace it also forgives.
+DOCUMENTED_PATTERN = r"^[0-9]{1,9}[dhms]?$"
 
 
 class DurationError(ValueError):

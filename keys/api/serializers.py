@@ -1,16 +1,22 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from keys.crypto import MAX_IMPORT_BYTES
-from keys.durations import DurationError, format_duration, parse_duration
+from keys.durations import (
+    DOCUMENTED_PATTERN,
+    DurationError,
+    format_duration,
+    parse_duration,
+)
 from keys.models import AuditEvent, ExportTarget, IssuedToken, Issuer, KeyPair
 from keys.neuronex.profiles import AUDIENCES, ISS_STYLE_CHOICES
 from keys.neuronex.verifier import MAX_TOKEN_BYTES
 from keys.services.tokens import MAX_LABEL_LENGTH, MAX_REASON_LENGTH
 
+DURATION_SCHEMA = {"type": "string", "pattern": DOCUMENTED_PATTERN, "example": "90d"}
 
-@extend_schema_field(OpenApiTypes.STR)
+
+@extend_schema_field(DURATION_SCHEMA)
 class DurationField(serializers.Field):
     """A lifetime as people write it: 90d, 12h, 30m or seconds."""
 
@@ -79,7 +85,7 @@ class TokenSerializer(serializers.ModelSerializer):
     def get_status(self, token) -> str:
         return str(token.status_at(self.context["now"]))
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_still_accepted_until(self, token) -> str | None:
         from keys.selectors import token_accepted_until
 

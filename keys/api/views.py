@@ -1,6 +1,7 @@
 """The REST API: each view parses input, calls one service or selector, and renders."""
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
@@ -31,7 +32,7 @@ from keys.api.serializers import (
     VerifySerializer,
 )
 from keys.bundles import PEM_CONTENT_TYPE
-from keys.durations import DurationError, parse_duration
+from keys.durations import DOCUMENTED_PATTERN, DurationError, parse_duration
 from keys.errors import InvalidInput
 from keys.models import AuditEvent, ExportTarget, Issuer
 from keys.neuronex.claims import authorization_header
@@ -54,6 +55,8 @@ from keys.services.issuers import issuer_create, issuer_update
 from keys.services.keypairs import keypair_generate, keypair_import, keypair_rotate
 from keys.services.tokens import token_mint, token_revoke
 from keys.services.verification import verify_token
+
+JTI = OpenApiParameter("jti", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Token id")
 
 
 def api_actor(request) -> Actor:
@@ -135,7 +138,9 @@ class TokenListView(PortalAPIView):
         parameters=[
             OpenApiParameter("issuer", str),
             OpenApiParameter("status", str, enum=["active", "expired", "revoked"]),
-            OpenApiParameter("expiring_within", str, description="e.g. 7d"),
+            OpenApiParameter(
+                "expiring_within", str, pattern=DOCUMENTED_PATTERN, description="e.g. 7d"
+            ),
         ],
         responses=TokenSerializer(many=True),
     )
@@ -217,7 +222,7 @@ class TokenDetailView(PortalAPIView):
     required_perms = {"GET": "keys.view_issuedtoken"}
     error_statuses = {"GET": {400: "The jti is not a UUID."}}
 
-    @extend_schema(responses=TokenSerializer)
+    @extend_schema(parameters=[JTI], responses=TokenSerializer)
     def get(self, request, jti: str):
         context = {"now": clock.now()}
         return Response(TokenSerializer(token_get(jti), context=context).data)
@@ -226,7 +231,7 @@ class TokenDetailView(PortalAPIView):
 class TokenRevokeView(PortalAPIView):
     required_perms = {"POST": "keys.revoke_token"}
 
-    @extend_schema(request=RevokeSerializer, responses=RevokedTokenSerializer)
+    @extend_schema(parameters=[JTI], request=RevokeSerializer, responses=RevokedTokenSerializer)
     def post(self, request, jti: str):
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
