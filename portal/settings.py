@@ -43,7 +43,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "knox",
+    "portal.apps.ApiTokensConfig",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",

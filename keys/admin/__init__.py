@@ -1,1 +1,1 @@
-from keys.admin import audit, issuers, keypairs, targets, tokens  # noqa: F401  (registration)
+from keys.admin import api_tokens, audit, issuers, keypairs, targets, tokens  # noqa: F401  (registration)

@@ -223,3 +223,13 @@ def test_create_api_token_prints_the_key_alone_and_stores_a_digest(db):
     stored = AuthToken.objects.get()
     assert key not in str(stored.digest) and stored.digest != key
     assert AuditEvent.objects.filter(action="api_token.create").exists()
+
+
+@pytest.mark.parametrize("lifetime", ["3651d", "999999999d", "forever"])
+def test_create_api_token_refuses_a_lifetime_it_cannot_keep(db, lifetime):
+    from django.core.management.base import CommandError
+
+    User.objects.create_user(username="ci-bot", password="pw")
+    with pytest.raises(CommandError, match=r"at most 3650d|not a duration"):
+        call_command("create_api_token", "ci-bot", "--expires-in", lifetime, stdout=StringIO())
+    assert not AuthToken.objects.exists()
