@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from keys.api.errors import unknown_address
 from keys.api.jwks import jwks
 from portal.views import healthz
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("keys.api.urls")),
     path("healthz", healthz, name="healthz"),
     path(".well-known/jwks.json", jwks, name="jwks"),
+    re_path(r"^api/", unknown_address),
 ]
 
 handler400 = "portal.views.bad_request"

@@ -4,7 +4,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from keys.api.errors import is_api_request, json_error
+from keys.api.errors import is_api_request, json_error, unknown_address
 
 
 @never_cache
@@ -36,7 +36,7 @@ def permission_denied(request, exception):
 
 def page_not_found(request, exception):
     if is_api_request(request):
-        return json_error(404, "not_found", "Nothing is at this address.")
+        return unknown_address(request)
     return defaults.page_not_found(request, exception)
 
 

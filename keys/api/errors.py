@@ -3,6 +3,8 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -64,3 +66,18 @@ def is_api_request(request) -> bool:
 def json_error(http_status: int, code: str, message: str) -> JsonResponse:
     """The error shape for answers given outside DRF: by middleware and Django's handlers."""
     return JsonResponse(error_body(code, message), status=http_status)
+
+
+@csrf_exempt  # nothing happens here; a POST deserves the 404 too, not a CSRF refusal
+def unknown_address(request, *args, **kwargs) -> JsonResponse:
+    """Every address under /api/ that names nothing, in DEBUG too (where Django would answer
+    with its HTML page), and without the POST-to-a-missing-slash error of APPEND_SLASH."""
+    message = "Nothing is at this address."
+    if not request.path_info.endswith("/"):
+        try:
+            resolve(request.path_info + "/")
+        except Resolver404:
+            pass
+        else:
+            message += f" Did you mean {request.path_info}/ (with the slash)?"
+    return json_error(404, "not_found", message)

@@ -117,3 +117,17 @@ def test_an_unknown_admin_address_is_still_a_page(admin_client):
     response = admin_client.get("/admin/keys/no-such-thing/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_missing_slash_is_a_404_that_says_so(db, settings):
+    settings.DEBUG = True  # where Django would answer with its HTML page or a RuntimeError
+    client = client_for(roles.ISSUERS)
+    response = client.post(f"{API}/tokens", MINT, format="json")
+    assert response.status_code == 404
+    assert "Did you mean /api/v1/tokens/ (with the slash)?" in response.json()["error"]["message"]
+
+
+def test_an_unknown_address_outside_v1_is_404_json_for_a_post(db):
+    response = client_for(None).post("/api/v2/tokens/", {}, format="json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
