@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test fuzz lint format bench clean lock
+.PHONY: setup run test fuzz lint format bench bench-api clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ format: $(STAMP)
 
 bench: setup
 	$(PY) bench/mint.py
+
+# The REST API under gunicorn and wrk (apt-get install wrk), on PostgreSQL.
+bench-api: setup
+	$(PY) bench/api.py
 
 # Regenerate requirements.lock after changing the dependencies in pyproject.toml.
 lock: | $(PY)
