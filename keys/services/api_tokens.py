@@ -5,6 +5,7 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 from knox.models import AuthToken
 
+from keys import clock
 from keys.durations import format_duration
 from keys.errors import InvalidInput, NotFound
 from keys.services.actor import Actor
@@ -28,7 +29,12 @@ def api_token_create(
             field="expires_in",
         )
     with transaction.atomic():
-        instance, key = AuthToken.objects.create(user=user, expiry=expires_in)
+        instance, key = AuthToken.objects.create(user=user)
+        if expires_in is not None:
+            # From the portal's clock, as the expiry check (keys/api/authentication.py) reads
+            # it; knox would count from the wall clock.
+            instance.expiry = clock.now() + expires_in
+            instance.save(update_fields=["expiry"])
         audit_record(
             actor=actor,
             action="api_token.create",

@@ -79,6 +79,17 @@ def test_without_valid_credentials_nothing_is_allowed(minted, operation, how):
     assert (IssuedToken.objects.count(), Issuer.objects.count()) == before
 
 
+def test_an_api_token_stops_working_when_it_expires_and_stays_listed(db, now):
+    from keys import clock
+
+    client = client_for(roles.AUDITORS, expires_in=timedelta(hours=1))
+    assert client.get(f"{API}/issuers/").status_code == 200
+    with clock.frozen_at(now + timedelta(hours=1)):
+        assert client.get(f"{API}/issuers/").status_code == 401
+    # Refused, not deleted: the admin lists it as expired until someone revokes it.
+    assert AuthToken.objects.count() == 1
+
+
 def test_mint_returns_the_documented_fields_and_a_verifiable_token(issuer, key_pair):
     response = client_for(roles.ISSUERS).post(
         f"{API}/tokens/", {"issuer": "plant-a", "label": "mes", "ttl": "12h"}, format="json"
