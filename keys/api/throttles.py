@@ -32,7 +32,8 @@ class PerUserMethodThrottle(BaseThrottle):
     """A counter per user, scope and fixed window. DRF's own throttles keep a list of every
     request's time, which costs reading and writing thousands of entries per request at high
     rates; a counter costs the same at any rate. The window's edge lets a burst of up to twice
-    the rate through, which a limit against runaway scripts can afford."""
+    the rate through, and the file cache's increment is not atomic across workers, so two at
+once may lose a count; a limit against runaway scripts can afford both."""
 
     retry_after: float | None = None
 
