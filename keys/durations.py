@@ -9,6 +9,11 @@ _PATTERN = re.compile(r"^\s*(\d{1,9})\s*([dhms]?)\s*$")
 DOCUMENTED_PATTERN = r"^[0-9]{1,9}[dhms]?$"
 
 
+# Added to a date, a longer one overflows (999999999d is what the pattern allows); no lifetime
+# or window here needs more.
+LONGEST = timedelta(days=36500)
+
+
 class DurationError(ValueError):
     pass
 
@@ -24,7 +29,10 @@ def parse_duration(text: str) -> timedelta:
     amount, unit = int(match.group(1)), match.group(2) or "s"
     if amount <= 0:
         raise DurationError(f"{text!r} is not a positive duration.")
-    return timedelta(seconds=amount * _UNITS[unit])
+    seconds = amount * _UNITS[unit]
+    if seconds > LONGEST.total_seconds():
+        raise DurationError(f"{text!r} is longer than {LONGEST.days}d, the longest duration.")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:

@@ -131,3 +131,9 @@ def test_an_unknown_address_outside_v1_is_404_json_for_a_post(db):
     response = client_for(None).post("/api/v2/tokens/", {}, format="json")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_expiry_window_past_the_calendar_is_400_not_500(issuer, key_pair):
+    response = client_for(roles.AUDITORS).get(f"{API}/tokens/?expiring_within=59302870d")
+    assert response.status_code == 400
+    assert "expiring_within" in response.json()["error"]["fields"]

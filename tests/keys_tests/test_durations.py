@@ -126,3 +126,13 @@ def test_format_duration_reads_back_to_the_same_timedelta(value):
 )
 def test_parse_then_format_gives_the_canonical_form(text, canonical):
     assert format_duration(parse_duration(text)) == canonical
+
+
+@pytest.mark.parametrize("text", ["36501d", "999999999d", "876001h"])
+def test_a_duration_longer_than_a_century_is_refused(text):
+    with pytest.raises(DurationError, match="longer than 36500d"):
+        parse_duration(text)
+
+
+def test_a_century_is_accepted():
+    assert parse_duration("36500d").days == 36500
