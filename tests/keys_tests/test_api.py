@@ -241,6 +241,6 @@ def test_create_api_token_refuses_a_lifetime_it_cannot_keep(db, lifetime):
     from django.core.management.base import CommandError
 
     User.objects.create_user(username="ci-bot", password="pw")
-    with pytest.raises(CommandError, match=r"at most 3650d|not a duration"):
+    with pytest.raises(CommandError, match=r"at most 3650d|not a duration|longer than"):
         call_command("create_api_token", "ci-bot", "--expires-in", lifetime, stdout=StringIO())
     assert not AuthToken.objects.exists()
