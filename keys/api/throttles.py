@@ -33,7 +33,7 @@ class PerUserMethodThrottle(BaseThrottle):
     request's time, which costs reading and writing thousands of entries per request at high
     rates; a counter costs the same at any rate. The window's edge lets a burst of up to twice
     the rate through, and the file cache's increment is not atomic across workers, so two at
-once may lose a count; a limit against runaway scripts can afford both."""
+    once may lose a count; a limit against runaway scripts can afford both."""
 
     retry_after: float | None = None
 
