@@ -274,3 +274,15 @@ def jwks_key_pairs(now: datetime | None = None):
         .defer("private_key_encrypted")
         .order_by("issuer__name", "-created_at")
     )
+
+
+def audit_event_list(*, action: str | None = None, actor: str | None = None):
+    """Audit events, newest first, filtered as the API's list and export take them."""
+    from keys.models import AuditEvent
+
+    events = AuditEvent.objects.order_by("-seq")
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor_name=actor)
+    return events

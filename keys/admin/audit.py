@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from keys.admin.base import ReadOnlyAdmin
+from keys.admin.export_views import export_urls
 from keys.models import AuditEvent
 
 
@@ -26,3 +27,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "hash",
     ]
     readonly_fields = fields
+
+    def get_urls(self):
+        return export_urls(self) + super().get_urls()  # before "<path:object_id>/"

@@ -22,9 +22,10 @@ from django.utils.html import format_html
 
 from keys import clock
 from keys.admin.base import ReadOnlyAdmin, admin_actor
+from keys.admin.export_views import export_urls
 from keys.durations import DurationError, format_duration, parse_duration
 from keys.errors import PortalError
-from keys.models import IssuedToken, Issuer
+from keys.models import IssuedToken, Issuer, KeyPair
 from keys.models.token import TokenStatus
 from keys.neuronex.claims import authorization_header
 from keys.neuronex.profiles import AUD_EKUIPER
@@ -115,6 +116,24 @@ class ExpiresWithinFilter(admin.SimpleListFilter):
         if self.value() in self.windows:
             window = parse_duration(self.value())
             return queryset.expiring_within(window, page_state(request).now)
+        return queryset
+
+
+class SigningKeyFilter(admin.SimpleListFilter):
+    """With status=active: the tokens that rotation has left on a retired key."""
+
+    title = "signing key"
+    parameter_name = "signing_key"
+
+    def lookups(self, request, model_admin):
+        return [
+            (KeyPair.Status.ACTIVE, "The issuer's active key"),
+            (KeyPair.Status.RETIRED, "A retired key"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in KeyPair.Status.values:
+            return queryset.filter(key_pair__status=self.value())
         return queryset
 
 
@@ -276,7 +295,7 @@ def remember_nonce(request, nonce: str, jti: str) -> None:
 @admin.register(IssuedToken)
 class IssuedTokenAdmin(ReadOnlyAdmin):
     list_display = ["jti", "label", "issuer", "status", "exp", "minted_by_name", "channel"]
-    list_filter = [StatusFilter, ExpiresWithinFilter, "issuer", "channel"]
+    list_filter = [StatusFilter, ExpiresWithinFilter, "issuer", SigningKeyFilter, "channel"]
     list_select_related = ["issuer", "key_pair"]
     search_fields = ["=jti", "label"]
     date_hierarchy = "exp"
@@ -341,6 +360,12 @@ class IssuedTokenAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.mint_view),
                 name="{}_{}_mint".format(*info),
             ),
+            path(
+                "report/",
+                self.admin_site.admin_view(self.report_view),
+                name="{}_{}_report".format(*info),
+            ),
+            *export_urls(self),
         ]
         return own + super().get_urls()  # before "<path:object_id>/", which would match "mint/"
 
@@ -386,6 +411,14 @@ class IssuedTokenAdmin(ReadOnlyAdmin):
             "changelist_url": reverse("admin:keys_issuedtoken_changelist"),
             **context,
         }
+
+    def report_view(self, request):
+        # Imported here: report_views builds its links from this module's filters.
+        from keys.admin.report_views import token_report_response
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return token_report_response(self, request)
 
     # Minting.
 

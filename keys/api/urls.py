@@ -1,7 +1,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from keys.api import views
+from keys.api import export_views, views
+from keys.api.report_views import TokenReportView
 
 urlpatterns = [
     path("issuers/", views.IssuerListView.as_view(), name="api-issuers"),
@@ -18,10 +19,18 @@ urlpatterns = [
     path("targets/<str:name>/export/", views.TargetExportView.as_view(), name="api-target-export"),
     path("targets/<str:name>/check/", views.TargetCheckView.as_view(), name="api-target-check"),
     path("audit-events/", views.AuditEventListView.as_view(), name="api-audit-events"),
+    path(
+        "audit-events/export/",
+        export_views.AuditEventExportView.as_view(),
+        name="api-audit-events-export",
+    ),
     path("tokens/", views.TokenListView.as_view(), name="api-tokens"),
     path("tokens/verify/", views.TokenVerifyView.as_view(), name="api-token-verify"),
+    # Before "tokens/<str:jti>/", which would take "export" for a jti.
+    path("tokens/export/", export_views.TokenExportView.as_view(), name="api-tokens-export"),
     path("tokens/<str:jti>/", views.TokenDetailView.as_view(), name="api-token"),
     path("tokens/<str:jti>/revoke/", views.TokenRevokeView.as_view(), name="api-token-revoke"),
+    path("reports/tokens/", TokenReportView.as_view(), name="api-report-tokens"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

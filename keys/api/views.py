@@ -34,11 +34,12 @@ from keys.api.serializers import (
 from keys.bundles import PEM_CONTENT_TYPE
 from keys.durations import DOCUMENTED_PATTERN, DurationError, parse_duration
 from keys.errors import InvalidInput
-from keys.models import AuditEvent, ExportTarget, Issuer
+from keys.models import ExportTarget, Issuer
 from keys.neuronex.claims import authorization_header
 from keys.neuronex.folder import ERROR
 from keys.neuronex.revocation import revocation_notice
 from keys.selectors import (
+    audit_event_list,
     exported_kids,
     issuer_active_key,
     issuer_get,
@@ -118,6 +119,27 @@ class PublicKeyView(PortalAPIView):
         return response
 
 
+TOKEN_FILTER_PARAMETERS = [
+    OpenApiParameter("issuer", str),
+    OpenApiParameter("status", str, enum=["active", "expired", "revoked"]),
+    OpenApiParameter("expiring_within", str, pattern=DOCUMENTED_PATTERN, description="e.g. 7d"),
+]
+
+
+def token_filters(params) -> dict:
+    """token_list's filters from a query string; shared by the list and its export."""
+    window = params.get("expiring_within")
+    try:
+        expiring_within = parse_duration(window) if window else None
+    except DurationError as exc:
+        raise InvalidInput(str(exc), field="expiring_within") from exc
+    return {
+        "issuer": issuer_get(params["issuer"]) if params.get("issuer") else None,
+        "status": params.get("status") or None,
+        "expiring_within": expiring_within,
+    }
+
+
 class TokenListView(PortalAPIView):
     required_perms = {"GET": "keys.view_issuedtoken", "POST": "keys.mint_token"}
     throttle_scopes = {"POST": "mint"}
@@ -135,29 +157,12 @@ class TokenListView(PortalAPIView):
     }
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("issuer", str),
-            OpenApiParameter("status", str, enum=["active", "expired", "revoked"]),
-            OpenApiParameter(
-                "expiring_within", str, pattern=DOCUMENTED_PATTERN, description="e.g. 7d"
-            ),
-        ],
+        parameters=TOKEN_FILTER_PARAMETERS,
         responses=TokenSerializer(many=True),
     )
     def get(self, request):
         now = clock.now()
-        params = request.query_params
-        window = params.get("expiring_within")
-        try:
-            expiring_within = parse_duration(window) if window else None
-        except DurationError as exc:
-            raise InvalidInput(str(exc), field="expiring_within") from exc
-        tokens = token_list(
-            issuer=issuer_get(params["issuer"]) if params.get("issuer") else None,
-            status=params.get("status") or None,
-            expiring_within=expiring_within,
-            now=now,
-        )
+        tokens = token_list(**token_filters(request.query_params), now=now)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(tokens, request, view=self)
         context = {"now": now, "exported": exported_kids()}
@@ -359,11 +364,9 @@ class AuditEventListView(PortalAPIView):
         responses=AuditEventSerializer(many=True),
     )
     def get(self, request):
-        events = AuditEvent.objects.order_by("-seq")
-        if request.query_params.get("action"):
-            events = events.filter(action=request.query_params["action"])
-        if request.query_params.get("actor"):
-            events = events.filter(actor_name=request.query_params["actor"])
+        events = audit_event_list(
+            action=request.query_params.get("action"), actor=request.query_params.get("actor")
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(events, request, view=self)
         return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
