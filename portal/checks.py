@@ -9,9 +9,13 @@ from datetime import timedelta
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from keys.api.throttles import parse_rate
+from keys.errors import InvalidInput
 from keys.neuronex.profiles import AUDIENCES
+from keys.services.alerts import parse_thresholds
 
 
 @register(Tags.security)
@@ -115,4 +119,31 @@ def check_throttle_rates(app_configs, **kwargs):
                 id="portal.E008",
             )
         )
+    return errors
+
+
+@register()
+def check_alert_settings(app_configs, **kwargs):
+    errors = []
+    try:
+        parse_thresholds(settings.PORTAL_ALERT_THRESHOLDS)
+    except InvalidInput as exc:
+        errors.append(
+            Error(
+                f"PORTAL_ALERT_THRESHOLDS: {exc}",
+                hint="Comma-separated durations before a token's expiry, such as 30d,7d,1d.",
+                id="portal.E009",
+            )
+        )
+    for address in settings.PORTAL_ALERT_EMAILS:
+        try:
+            validate_email(address)
+        except ValidationError:
+            errors.append(
+                Error(
+                    f"PORTAL_ALERT_EMAILS: {address!r} is not an e-mail address.",
+                    hint="Comma-separated addresses, such as ops@example.com,oncall@example.com.",
+                    id="portal.E009",
+                )
+            )
     return errors

@@ -199,3 +199,21 @@ PORTAL_THROTTLE_RATES = {
 # The largest request body the API reads: room for the largest key file an import accepts
 # (keys.crypto.MAX_IMPORT_BYTES), with JSON's escapes.
 PORTAL_API_MAX_BODY_BYTES = env_int("PORTAL_API_MAX_BODY_BYTES", 128 * 1024)
+
+# Expiry alerts (send_expiry_alerts): who gets the digest, and how long before a token's expiry
+# it is mentioned, once per threshold. The thresholds are checked by portal.E009.
+PORTAL_ALERT_EMAILS = env_list("PORTAL_ALERT_EMAILS", [])
+PORTAL_ALERT_THRESHOLDS = env_list("PORTAL_ALERT_THRESHOLDS", ["30d", "7d", "1d"])
+# Django's mail settings, for the alerts. A timeout, because Django's default waits forever
+# and a cron job stuck on a dead mail server would never report.
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "neuronex-portal@localhost")
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 30)

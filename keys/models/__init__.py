@@ -1,3 +1,4 @@
+from keys.models.alerts import ExpiryAlert
 from keys.models.audit import AuditEvent
 from keys.models.idempotency import IdempotentMint
 from keys.models.issuer import Issuer
@@ -7,6 +8,7 @@ from keys.models.token import IssuedToken
 
 __all__ = [
     "AuditEvent",
+    "ExpiryAlert",
     "ExportTarget",
     "ExportedFile",
     "IdempotentMint",
