@@ -19,6 +19,7 @@ from django.http import StreamingHttpResponse
 from keys import clock
 from keys.models import AuditEvent, IssuedToken
 from keys.selectors import exported_kids, token_accepted_until
+from keys.token_report import TokenFigures, TokenReport
 
 TOKEN_COLUMNS = (
     "jti",
@@ -234,12 +235,27 @@ def export_response(
 TABLE_COLUMNS = ("jti", "issuer", "label", "status", "exp", "minted_by")
 
 
-def write_table(rows: Iterable[dict], stream: IO[str]) -> int:
-    rows = [[str(row[column] or "") for column in TABLE_COLUMNS] for row in rows]
-    widths = [
-        max([len(column)] + [len(row[i]) for row in rows]) for i, column in enumerate(TABLE_COLUMNS)
-    ]
-    for line in [list(TABLE_COLUMNS), *rows]:
+def write_table(
+    rows: Iterable[dict], stream: IO[str], columns: tuple[str, ...] = TABLE_COLUMNS
+) -> int:
+    rows = [[_table_cell(row[column]) for column in columns] for row in rows]
+    widths = [max([len(name)] + [len(row[i]) for row in rows]) for i, name in enumerate(columns)]
+    for line in [list(columns), *rows]:
         cells = "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
         stream.write(cells.rstrip() + "\n")
     return len(rows)
+
+
+def _table_cell(value) -> str:
+    return "" if value is None or value == "" else str(value)
+
+
+REPORT_COLUMNS = ("issuer", *TokenFigures.FIELDS)
+AUDIT_TABLE_COLUMNS = ("seq", "created_at", "actor", "action", "object_repr")
+
+
+def report_rows(report: TokenReport) -> Iterator[dict]:
+    """The report's figures as rows: one per issuer, then the total (issuer "all")."""
+    for issuer in report.issuers:
+        yield issuer.as_dict()
+    yield {"issuer": "all", **report.total.as_dict()}
