@@ -1,19 +1,13 @@
 """Expiry alerts: audit_tokens --fail-on-expiring for scripts, send_expiry_alerts for people."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from keys import clock
 from keys.models import AuditEvent, ExpiryAlert, IssuedToken
@@ -22,8 +16,8 @@ from keys.services.audit import audit_verify
 from keys.services.issuers import issuer_create
 from keys.services.keypairs import keypair_generate
 from keys.services.tokens import token_mint, token_revoke
+from tests.processes import manage_runner
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = timedelta(days=1)
 
 
@@ -121,30 +115,7 @@ def test_fail_on_expiring_needs_a_window(window_tokens):
 
 @pytest.fixture
 def manage(transactional_db):
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    base = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PORTAL_"))},
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "true",
-        "PORTAL_ENCRYPTION_KEYS": ",".join(django_settings.PORTAL_ENCRYPTION_KEYS),
-    }
-
-    def run_process(*args: str, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env={**base, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    return run_process
+    return manage_runner()
 
 
 def test_exit_statuses_as_cron_sees_them(manage):

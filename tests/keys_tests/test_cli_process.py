@@ -1,44 +1,14 @@
 """The command line as an operator uses it: real processes against the test database."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import jwt
 import pytest
-from django.conf import settings
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import manage_runner
 
 
 @pytest.fixture
 def manage(transactional_db):
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "true",
-        "PORTAL_ENCRYPTION_KEYS": ",".join(settings.PORTAL_ENCRYPTION_KEYS),
-    }
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    return run
+    return manage_runner()
 
 
 def test_operator_path_from_issuer_to_verified_token(manage):

@@ -1,40 +1,9 @@
 """The alert settings: thresholds and addresses are checked before anything runs (portal.E009)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from cryptography.fernet import Fernet
 
 from portal.checks import check_alert_settings
-
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {
-    "DJANGO_DEBUG": "false",
-    "DJANGO_SECRET_KEY": "x" * 50,
-    "DJANGO_ALLOWED_HOSTS": "portal.example.com",
-    "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-}
-CHECK = (
-    "import django; django.setup(); "
-    "from django.core.management import call_command; call_command('check')"
-)
-
-
-def python(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PORTAL_"))}
-    clean.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.processes import CHECK, PRODUCTION, python
 
 
 def test_defaults_and_environment_reach_the_settings():

@@ -1,43 +1,13 @@
 """Settings from the environment: development needs nothing, production fails closed."""
 
-import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
 from portal.env import dev_secret_file
+from tests.processes import CHECK, PRODUCTION, ROOT, python
 
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {
-    "DJANGO_DEBUG": "false",
-    "DJANGO_SECRET_KEY": "x" * 50,
-    "DJANGO_ALLOWED_HOSTS": "portal.example.com",
-    "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-}
-
-
-def python(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PORTAL_"))}
-    clean.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-CHECK = (
-    "import django; django.setup(); "
-    "from django.core.management import call_command; call_command('check')"
-)
 WSGI = "import portal.wsgi"
 
 
