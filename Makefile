@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test fuzz lint format bench bench-api clean lock
+.PHONY: setup run test fuzz lint format bench bench-api bench-audit clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: setup
 # The REST API under gunicorn and wrk (apt-get install wrk), on PostgreSQL.
 bench-api: setup
 	$(PY) bench/api.py
+
+# The report, lists and exports at a million tokens, on SQLite and PostgreSQL (seeds once).
+bench-audit: setup
+	$(PY) bench/audit.py
 
 # Regenerate requirements.lock after changing the dependencies in pyproject.toml.
 lock: | $(PY)

@@ -3,9 +3,10 @@ a token exactly once, and the revoke action that says what a revocation does not
 neuronex-compat.md: no verifier has a deny-list)."""
 
 import copy
+import itertools
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from django import forms
@@ -14,6 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminRadioSelect, AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -26,7 +28,7 @@ from keys.admin.export_views import export_urls
 from keys.durations import DurationError, format_duration, parse_duration
 from keys.errors import PortalError
 from keys.models import IssuedToken, Issuer, KeyPair
-from keys.models.token import TokenStatus
+from keys.models.token import IssuedTokenQuerySet, TokenStatus
 from keys.neuronex.claims import authorization_header
 from keys.neuronex.profiles import AUD_EKUIPER
 from keys.neuronex.revocation import revocation_notice
@@ -137,7 +139,64 @@ class SigningKeyFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DrillDownQuerySet(IssuedTokenQuerySet):
+    """The list's queryset, with the date drill-down's ``datetimes()`` asked period by period.
+
+    The drill-down (date_hierarchy on exp) lists the years, months or days that hold a token:
+    Django asks ``SELECT DISTINCT <exp truncated>`` over every selected row, 3.4 s on SQLite
+    (a Python function per row) and 0.35 s on PostgreSQL at a million tokens (bench/audit.py).
+    Here the first and last exp are two index lookups, and one query asks EXISTS for each
+    period between them: the same periods, a few index probes."""
+
+    MAX_PERIODS = 400
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind not in ("year", "month", "day") or order != "ASC" or self.query.is_sliced:
+            return super().datetimes(field_name, kind, order, tzinfo)
+        tz = tzinfo or timezone.get_current_timezone()
+        unordered = self.order_by()
+        first = unordered.filter(**{f"{field_name}__isnull": False}).order_by(field_name)
+        first = first.values_list(field_name, flat=True).first()
+        if first is None:
+            return []
+        last = unordered.order_by(f"-{field_name}").values_list(field_name, flat=True).first()
+        starts = periods(first.astimezone(tz), last.astimezone(tz), kind, tz)
+        if len(starts) > self.MAX_PERIODS:
+            return super().datetimes(field_name, kind, order, tzinfo)
+        probes, params = [], []
+        for start, end in itertools.pairwise(starts):
+            inside = unordered.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+            sql, sql_params = inside.values("pk")[:1].query.sql_with_params()
+            probes.append(f"EXISTS({sql})")
+            params.extend(sql_params)
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(probes)}", params)
+            found = cursor.fetchone()
+        return [start for start, hit in zip(starts, found, strict=False) if hit]
+
+
+def periods(first: datetime, last: datetime, kind: str, tz) -> list[datetime]:
+    """The starts of the periods from the one holding ``first`` to the one after ``last``."""
+    if kind == "year":
+        return [datetime(year, 1, 1, tzinfo=tz) for year in range(first.year, last.year + 2)]
+    if kind == "month":
+        months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month + 1)
+        return [datetime(m // 12, m % 12 + 1, 1, tzinfo=tz) for m in months]
+    day = datetime(first.year, first.month, first.day, tzinfo=tz)
+    days = (last.date() - first.date()).days + 2
+    return [
+        datetime.combine(day.date() + timedelta(days=n), datetime.min.time(), tzinfo=tz)
+        for n in range(days)
+    ]
+
+
 class TokenChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        queryset = queryset._chain()
+        queryset.__class__ = DrillDownQuerySet  # see there: only datetimes() differs
+        return queryset
+
     def get_results(self, request):
         super().get_results(request)
         state = page_state(request)

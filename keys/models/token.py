@@ -94,7 +94,29 @@ class IssuedToken(models.Model):
             ("mint_token", "Can mint tokens"),
             ("revoke_token", "Can revoke tokens"),
         ]
-        indexes = [models.Index(fields=["issuer", "exp"], name="token_issuer_exp")]
+        # Measured with bench/audit.py at a million tokens (SQLite and PostgreSQL):
+        indexes = [
+            # The report's per-issuer counts read only these columns: with them all in the
+            # index, SQLite counts from the index instead of looking up every row (2.3 s ->
+            # 0.35 s), and PostgreSQL can scan it index-only. Replaces (issuer, exp), its
+            # prefix.
+            models.Index(
+                fields=["issuer", "revoked_at", "exp", "key_pair"], name="token_issuer_state"
+            ),
+            # Ranges of exp with the status: the expiring-soon list, its count and date
+            # drill-down, the report's upcoming weeks and longest-lived, without a row lookup.
+            models.Index(fields=["exp", "revoked_at", "issuer"], name="token_exp_state"),
+            # The report's minted and revoked per week.
+            models.Index(fields=["iat"], name="token_iat"),
+            # Partial: a plain index on revoked_at is the one SQLite (no ANALYZE) picks for
+            # every "revoked_at IS NULL" filter, scanning 90 % of the table (the expiring-soon
+            # list went from 0.23 s to 1.3 s). Only revoked tokens, for "revoked in week N".
+            models.Index(
+                fields=["revoked_at"],
+                name="token_revoked_at",
+                condition=Q(revoked_at__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(exp__gt=models.F("iat")), name="token_exp_after_iat"

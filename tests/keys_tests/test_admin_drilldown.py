@@ -1,0 +1,48 @@
+"""The token list's date drill-down asks for its periods with index probes instead of Django's
+DISTINCT over every row; it must list exactly the periods Django's own query lists."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db.models.query import QuerySet
+
+from keys.admin.tokens import DrillDownQuerySet
+from keys.models import IssuedToken
+from tests.keys_tests.test_token_report import token_row
+
+pytestmark = pytest.mark.django_db
+
+EXPIRIES = [
+    datetime(2026, 1, 1, 0, 0, tzinfo=UTC),  # the first instant of a year, month and day
+    datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 3, 15, 12, 0, tzinfo=UTC),
+    datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC),
+    datetime(2028, 2, 29, 6, 0, tzinfo=UTC),  # a year with none in between
+]
+
+
+@pytest.fixture
+def tokens(issuer, key_pair):
+    IssuedToken.objects.bulk_create(
+        token_row(issuer, key_pair, iat=exp - timedelta(days=1), exp=exp) for exp in EXPIRIES
+    )
+
+
+def drill_down(queryset) -> DrillDownQuerySet:
+    queryset = queryset._chain()
+    queryset.__class__ = DrillDownQuerySet
+    return queryset
+
+
+@pytest.mark.parametrize("kind", ["year", "month", "day"])
+@pytest.mark.parametrize(
+    "narrowed",
+    [{}, {"exp__year": 2026}, {"exp__year": 2026, "exp__month": 1}, {"revoked_at__isnull": False}],
+    ids=["all", "2026", "2026-01", "none"],
+)
+def test_the_same_periods_as_djangos_query(tokens, kind, narrowed):
+    selected = IssuedToken.objects.filter(**narrowed)
+    expected = list(QuerySet.datetimes(selected, "exp", kind))
+    assert list(drill_down(selected).datetimes("exp", kind)) == expected
+    if narrowed.get("revoked_at__isnull") is not False:
+        assert expected, "the fixture's tokens must give periods to compare"
