@@ -18,7 +18,9 @@ from django.http import StreamingHttpResponse
 
 from keys import clock
 from keys.models import AuditEvent, IssuedToken
-from keys.selectors import exported_kids, token_accepted_until
+from keys.models.token import token_status
+from keys.neuronex.revocation import still_accepted_until
+from keys.selectors import exported_kids, key_in_force
 from keys.token_report import TokenFigures, TokenReport
 
 TOKEN_COLUMNS = (
@@ -36,10 +38,7 @@ TOKEN_COLUMNS = (
     "revoke_reason",
     "still_accepted_until",
 )
-# What token_rows reads, and all that an export loads: the claims, the public key and the
-# encrypted private key of the signing key would be most of each row's bytes, for nothing.
-# A column that reads another field must add it here, or each row costs a query (the export
-# tests count them).
+# What token_rows reads, in the order it unpacks them, and all that an export loads.
 TOKEN_ROW_FIELDS = (
     "jti",
     "issuer__name",
@@ -92,33 +91,53 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def token_rows(tokens: Iterable[IssuedToken], now: datetime | None = None) -> Iterator[dict]:
-    """One dict per token, with the status as of ``now``. Expects ``select_related`` issuer
-    and key_pair (as selectors.token_list gives), so no query runs per row."""
+def token_rows(tokens: Iterable[tuple], now: datetime | None = None) -> Iterator[dict]:
+    """One dict per token, with the status as of ``now``, from the tuples of
+    token_export_queryset (its fields in TOKEN_ROW_FIELDS order)."""
     now = now or clock.now()
     exported = exported_kids()
-    for token in tokens:
+    for (
+        jti,
+        issuer,
+        kid,
+        key_status,
+        label,
+        iat,
+        exp,
+        minted_by,
+        channel,
+        revoked_at,
+        revoked_by,
+        reason,
+    ) in tokens:
+        accepted_until = still_accepted_until(
+            revoked=revoked_at is not None,
+            exp=exp,
+            key_active=key_in_force(kid, key_status, exported),
+            now=now,
+        )
         yield {
-            "jti": str(token.jti),
-            "issuer": token.issuer.name,
-            "label": token.label,
-            "status": str(token.status_at(now)),
-            "iat": _iso(token.iat),
-            "exp": _iso(token.exp),
-            "minted_by": token.minted_by_name,
-            "channel": token.channel,
-            "kid": token.key_pair.kid,
-            "revoked_at": _iso(token.revoked_at),
-            "revoked_by": token.revoked_by_name or None,
-            "revoke_reason": token.revoke_reason or None,
-            "still_accepted_until": _iso(token_accepted_until(token, now, exported)),
+            "jti": str(jti),
+            "issuer": issuer,
+            "label": label,
+            "status": token_status(revoked_at, exp, now).value,
+            "iat": _iso(iat),
+            "exp": _iso(exp),
+            "minted_by": minted_by,
+            "channel": channel,
+            "kid": kid,
+            "revoked_at": _iso(revoked_at),
+            "revoked_by": revoked_by or None,
+            "revoke_reason": reason or None,
+            "still_accepted_until": _iso(accepted_until),
         }
 
 
-def token_export_queryset(tokens: QuerySet[IssuedToken]) -> QuerySet[IssuedToken]:
-    """``tokens`` (filtered, ordered, with issuer and key_pair select_related) loading only
-    what token_rows reads."""
-    return tokens.only(*TOKEN_ROW_FIELDS)
+def token_export_queryset(tokens: QuerySet[IssuedToken]) -> QuerySet:
+    """``tokens`` (filtered and ordered) as tuples of TOKEN_ROW_FIELDS: building the three
+    model objects of a row (token, issuer, key pair) was most of an export's time, 30 s of a
+    million rows' 39 s."""
+    return tokens.values_list(*TOKEN_ROW_FIELDS)
 
 
 def audit_rows(events: Iterable[AuditEvent]) -> Iterator[dict]:
@@ -168,13 +187,14 @@ def iter_csv(
     alone, before ``rows`` is asked for anything, so that a download starts before its query
     has run."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    # A plain writer and a list per row: DictWriter's checks cost a fifth of an export.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     if bom:
         buffer.write(CSV_BOM)
-    writer.writeheader()
+    writer.writerow(columns)
     yield _drain(buffer)
     for row in rows:
-        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+        writer.writerow([_csv_cell(row[column]) for column in columns])
         if buffer.tell() >= CHUNK_CHARS:
             yield _drain(buffer)
     if rest := _drain(buffer):

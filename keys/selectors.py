@@ -70,15 +70,19 @@ def token_accepted_until(
     if exported is None:
         from keys.models import ExportedFile
 
-        in_folder = ExportedFile.objects.filter(kid=kid).exists()
-    else:
-        in_folder = kid in exported
+        exported = set(ExportedFile.objects.filter(kid=kid).values_list("kid", flat=True))
     return still_accepted_until(
         revoked=token.revoked_at is not None,
         exp=token.exp,
-        key_active=token.key_pair.status == KeyPair.Status.ACTIVE or in_folder,
+        key_active=key_in_force(kid, token.key_pair.status, exported),
         now=now or clock.now(),
     )
+
+
+def key_in_force(kid: str, status: str, exported: set[str]) -> bool:
+    """Whether a verifier can still check signatures of this key: it is the issuer's active
+    key, or its file is still in an export folder."""
+    return status == KeyPair.Status.ACTIVE or kid in exported
 
 
 def token_list(

@@ -19,6 +19,15 @@ class Channel(models.TextChoices):
     CLI = "cli"
 
 
+def token_status(revoked_at: datetime | None, exp: datetime, now: datetime) -> TokenStatus:
+    """The rule annotate_status applies in the database, for a row already in hand."""
+    if revoked_at is not None:
+        return TokenStatus.REVOKED
+    if exp <= now:
+        return TokenStatus.EXPIRED
+    return TokenStatus.ACTIVE
+
+
 class IssuedTokenQuerySet(models.QuerySet):
     """Status is derived from the row and "now"; these filters run in the database."""
 
@@ -128,8 +137,4 @@ class IssuedToken(models.Model):
         return f"{self.jti} ({self.label})"
 
     def status_at(self, now: datetime | None = None) -> TokenStatus:
-        if self.revoked_at is not None:
-            return TokenStatus.REVOKED
-        if self.exp <= (now or clock.now()):
-            return TokenStatus.EXPIRED
-        return TokenStatus.ACTIVE
+        return token_status(self.revoked_at, self.exp, now or clock.now())
