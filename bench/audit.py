@@ -33,6 +33,7 @@ back to that tree's last migration (its indexes only) and forward again afterwar
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -400,6 +401,9 @@ def measure_export(args) -> dict:
     }
 
 
+DECLARED = re.compile(r"^DECLARE\s.*?\sCURSOR\s.*?\bFOR\s+", re.IGNORECASE | re.DOTALL)
+
+
 def vm_hwm_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -435,10 +439,12 @@ def export_worker(args) -> int:
             next(iter(response.streaming_content))
             next(iter(response.streaming_content))
             response.close()
+        # On PostgreSQL iterator() runs its SELECT through a named cursor, which Django
+        # records as "DECLARE ... CURSOR WITH HOLD FOR SELECT ...": keep the SELECT.
         statements = [
-            q["sql"]
+            DECLARED.sub("", q["sql"].lstrip())
             for q in captured.captured_queries
-            if q["sql"].lstrip().upper().startswith("SELECT")
+            if DECLARED.sub("", q["sql"].lstrip()).upper().startswith("SELECT")
         ]
         connection.close()
         connection.ensure_connection()
