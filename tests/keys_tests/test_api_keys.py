@@ -137,3 +137,29 @@ def test_jwks_drops_a_retired_key_without_live_tokens(issuer, key_pair, cli_acto
     keys = APIClient().get("/.well-known/jwks.json").json()["keys"]
     assert [key["kid"] for key in keys] != [key_pair.kid]
     assert len(keys) == 1
+
+
+def test_a_4096_bit_key_imported_through_the_api_signs_tokens_neuronex_accepts(issuer):
+    key = rsa_key(4096)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"long passphrase"),
+    ).decode()
+    client = client_for(roles.KEY_ADMINS)
+    imported = client.post(
+        f"{API}/issuers/plant-a/keys/import/",
+        {"pem": pem, "passphrase": "long passphrase"},
+        format="json",
+    )
+    assert imported.status_code == 201, imported.content
+    assert imported.json()["bits"] == 4096
+    minted = client.post(
+        f"{API}/tokens/", {"issuer": "plant-a", "label": "big key", "ttl": "1d"}, format="json"
+    )
+    assert minted.status_code == 201
+    token = minted.json()["token"]
+    public_pem = imported.json()["public_pem"]
+    assert jwt.decode(token, public_pem, algorithms=["RS256"], audience="neuronex")
+    verified = client.post(f"{API}/tokens/verify/", {"token": token}, format="json")
+    assert verified.json()["accepted"] is True
