@@ -13,7 +13,9 @@ class Command(PortalCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("user", help="username")
-        parser.add_argument("--expires-in", help="lifetime, e.g. 90d, at most 3650d (default: no expiry)")
+        parser.add_argument(
+            "--expires-in", help="lifetime, e.g. 90d, at most 3650d (default: no expiry)"
+        )
 
     def handle(self, *args, **options):
         User = get_user_model()
