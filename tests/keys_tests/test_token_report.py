@@ -277,7 +277,7 @@ def test_the_report_defaults_to_the_clock(report_tokens, now):
 
 # --- Cost ----------------------------------------------------------------------------------
 
-REPORT_QUERIES = 6  # exported kids, issuers, still accepted, longest, upcoming, minted+revoked
+REPORT_QUERIES = 4  # exported kids, the issuers' figures and weeks, longest, minted+revoked
 
 
 def bulk_tokens(issuer, key_pair, count: int, now) -> None:
@@ -301,7 +301,8 @@ def test_the_report_costs_a_fixed_number_of_queries(report_tokens, now):
     assert len(small) == len(large) == REPORT_QUERIES
     assert after.total.active > before.total.active
     assert sum(week.minted for week in after.activity) > 3000 / 2
-    assert all("GROUP BY" in query["sql"] for query in large.captured_queries[1:3])
+    # Counts of index ranges, never a pass over the rows with a GROUP BY.
+    assert not any("GROUP BY" in query["sql"] for query in large.captured_queries)
 
 
 # --- The REST API --------------------------------------------------------------------------
