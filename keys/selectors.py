@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from keys import clock
+from keys.counting import count_of, select_scalars
 from keys.errors import InvalidInput, NotFound
 from keys.models import IssuedToken, Issuer, KeyPair
 from keys.models.token import TokenStatus
@@ -109,15 +110,6 @@ def token_list(
     return tokens.annotate_status(now).order_by("exp", "id")
 
 
-def token_status_counts(now: datetime | None = None) -> dict[str, int]:
-    now = now or clock.now()
-    return IssuedToken.objects.aggregate(
-        active=Count("id", filter=Q(revoked_at__isnull=True, exp__gt=now)),
-        expired=Count("id", filter=Q(revoked_at__isnull=True, exp__lte=now)),
-        revoked=Count("id", filter=Q(revoked_at__isnull=False)),
-    )
-
-
 def token_count_stopped_by_rotation(issuer: Issuer, now: datetime | None = None) -> int:
     """Unexpired, unrevoked tokens signed by the issuer's active key: NeuronEX stops accepting
     them once a rotated key is exported."""
@@ -169,11 +161,13 @@ def issuer_export_warnings(issuer: Issuer, kid: str) -> list[str]:
 
 def issuer_token_counts(issuer: Issuer, now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
-    return IssuedToken.objects.filter(issuer=issuer).aggregate(
-        active=Count("id", filter=Q(revoked_at__isnull=True, exp__gt=now)),
-        expired=Count("id", filter=Q(revoked_at__isnull=True, exp__lte=now)),
-        revoked=Count("id", filter=Q(revoked_at__isnull=False)),
+    tokens = IssuedToken.objects.filter(issuer=issuer)
+    total, revoked, active = select_scalars(
+        [count_of(tokens), count_of(tokens.revoked()), count_of(tokens.active(now))]
     )
+    # Each token is exactly one of revoked, expired or active (token_status); counting the
+    # expired ones directly would read most of the issuer's index.
+    return {"active": active, "expired": total - revoked - active, "revoked": revoked}
 
 
 def issuer_export_state(issuer: Issuer) -> list[dict]:
@@ -231,18 +225,22 @@ def dashboard_figures(now: datetime | None = None) -> list[dict]:
     from keys.services.exports import target_check
 
     now = now or clock.now()
-    tokens = IssuedToken.objects
-    counts = tokens.aggregate(
-        active=Count("id", filter=Q(revoked_at__isnull=True, exp__gt=now)),
-        expiring_7=Count(
-            "id", filter=Q(revoked_at__isnull=True, exp__gt=now, exp__lte=now + timedelta(days=7))
-        ),
-        expiring_30=Count(
-            "id",
-            filter=Q(revoked_at__isnull=True, exp__gt=now, exp__lte=now + timedelta(days=30)),
-        ),
+    tokens = IssuedToken.objects.all()
+    # Four index range counts in one statement, rather than one pass over every token.
+    counts = dict(
+        zip(
+            ("active", "expiring_7", "expiring_30", "still_accepted"),
+            select_scalars(
+                [
+                    count_of(tokens.active(now)),
+                    count_of(tokens.expiring_within(timedelta(days=7), now)),
+                    count_of(tokens.expiring_within(timedelta(days=30), now)),
+                    count_of(tokens.revoked_still_accepted(exported_kids(), now)),
+                ]
+            ),
+            strict=True,
+        )
     )
-    counts["still_accepted"] = tokens.revoked_still_accepted(exported_kids(), now).count()
     token_list_url = reverse("admin:keys_issuedtoken_changelist")
     figures = [
         {"label": label, "count": counts[key], "url": f"{token_list_url}?{TOKEN_LIST_FILTERS[key]}"}
