@@ -15,7 +15,6 @@ from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminRadioSelect, AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
-from django.db import connections
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from django.utils.html import format_html
 from keys import clock
 from keys.admin.base import ReadOnlyAdmin, admin_actor
 from keys.admin.export_views import export_urls
+from keys.counting import select_scalars
 from keys.durations import DurationError, format_duration, parse_duration
 from keys.errors import PortalError
 from keys.models import IssuedToken, Issuer, KeyPair
@@ -163,15 +163,13 @@ class DrillDownQuerySet(IssuedTokenQuerySet):
         starts = periods(first.astimezone(tz), last.astimezone(tz), kind, tz)
         if len(starts) > self.MAX_PERIODS:
             return super().datetimes(field_name, kind, order, tzinfo)
-        probes, params = [], []
-        for start, end in itertools.pairwise(starts):
-            inside = unordered.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-            sql, sql_params = inside.values("pk")[:1].query.sql_with_params()
-            probes.append(f"EXISTS({sql})")
-            params.extend(sql_params)
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(probes)}", params)
-            found = cursor.fetchone()
+        probes = [
+            unordered.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).values(
+                "pk"
+            )[:1]
+            for start, end in itertools.pairwise(starts)
+        ]
+        found = select_scalars(probes, template="EXISTS({})")
         return [start for start, hit in zip(starts, found, strict=False) if hit]
 
 
