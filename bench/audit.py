@@ -1,7 +1,7 @@
 """The token pages at a million tokens, on SQLite and PostgreSQL, each against a raw SQL
 baseline of its own queries.
 
-    .venv/bin/python bench/audit.py [--count N] [--reseed] [--reps N]
+    .venv/bin/python bench/audit.py [--count N] [--reseed] [--reps N] [--export-reps N]
                                     [--backend sqlite|postgres|all] [--before-tree DIR]
                                     [--drop]
 
@@ -17,7 +17,8 @@ into a temporary folder for the manifest storage), as a logged-in Key administra
 * changelist  GET /admin/keys/issuedtoken/ (first page)
 * expiring 7d GET /admin/keys/issuedtoken/?expires_within=7d
 * CSV export  GET /admin/keys/issuedtoken/export/csv/, consumed to the end, in a process of its
-              own: its wall time and its peak resident memory (VmHWM: RSS, not tracemalloc)
+              own: its wall time and its peak resident memory (VmHWM: RSS, not tracemalloc);
+              ``--export-reps 0`` leaves it out
 
 The baseline of each is the very SQL it ran (captured once with CaptureQueriesContext, with
 the parameters inlined), executed on the same connection through the raw DB-API cursor with
@@ -117,7 +118,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=seed.DEFAULT_COUNT)
     parser.add_argument("--reseed", action="store_true", help="seed even if the count matches")
     parser.add_argument("--reps", type=int, default=5, help="repetitions per measure (5)")
-    parser.add_argument("--export-reps", type=int, default=1, help="CSV exports per backend (1)")
+    parser.add_argument(
+        "--export-reps", type=int, default=1, help="CSV exports per backend (1; 0: none)"
+    )
     parser.add_argument("--backend", choices=(*BACKENDS, "all"), default="all")
     parser.add_argument("--before-tree", help="the code before tuning, measured in the same run")
     parser.add_argument("--drop", action="store_true", help="drop the seeded databases at the end")
@@ -127,6 +130,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if not 1 <= args.reps <= 50:
         parser.error("--reps must be in 1..50")
+    if not 0 <= args.export_reps <= 10:
+        parser.error("--export-reps must be in 0..10")
     return args
 
 
@@ -196,18 +201,9 @@ def print_table(variant: str, results: dict[str, dict], backends) -> None:
         row.append(f"< {target} ms, <= {MAX_RATIO:g}x raw" if target else f"<= {MAX_RATIO:g}x raw")
         row.append("met" if met else "MISSED")
         rows.append(row)
-    export_row, memory_row = ["CSV export (s)"], ["CSV export peak RSS (MB)"]
-    seconds_met = memory_met = True
-    for backend in backends:
-        export = results[backend]["export"]
-        export_row += [f"{export['s']:.1f}", f"{export['raw_s']:.1f}"]
-        export_row.append(f"{export['s'] / export['raw_s']:.2f}")
-        memory_row += [f"{export['mb']:.0f}", f"{export['raw_mb']:.0f}", "-"]
-        seconds_met &= export["s"] < EXPORT_TARGET_S
-        memory_met &= export["mb"] < EXPORT_TARGET_MB
-    export_row += [f"< {EXPORT_TARGET_S} s", "met" if seconds_met else "MISSED"]
-    memory_row += [f"< {EXPORT_TARGET_MB} MB", "met" if memory_met else "MISSED"]
-    rows += [export_row, memory_row]
+    exports = [results[backend]["export"] for backend in backends]
+    if all(exports):
+        rows += export_rows(exports)
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     print(f"\n{variant.upper()}")
     for index, row in enumerate((header, *rows)):
@@ -219,18 +215,35 @@ def print_table(variant: str, results: dict[str, dict], backends) -> None:
         )
         if index == 0:
             print("  ".join("-" * w for w in widths))
-    for backend in backends:
+    for backend, export in zip(backends, exports, strict=True):
         result = results[backend]
         print(
             f"{backend}: {result['server']}; {result['tokens']} tokens; queries per measure: "
             + ", ".join(f"{k} {m['queries']}" for k, m in result["measures"].items())
-            + f"; export {result['export']['rows']} rows, {result['export']['mb_idle']:.0f} MB "
-            "before it started"
+            + (
+                f"; export {export['rows']} rows, {export['mb_idle']:.0f} MB before it started"
+                if export
+                else ""
+            )
         )
     print(
         "ms = median over the repetitions; raw = the same SQL through the DB-API cursor, all "
         "rows fetched; ratio = ms / raw."
     )
+
+
+def export_rows(exports: list[dict]) -> list[list[str]]:
+    export_row, memory_row = ["CSV export (s)"], ["CSV export peak RSS (MB)"]
+    seconds_met = memory_met = True
+    for export in exports:
+        export_row += [f"{export['s']:.1f}", f"{export['raw_s']:.1f}"]
+        export_row.append(f"{export['s'] / export['raw_s']:.2f}")
+        memory_row += [f"{export['mb']:.0f}", f"{export['raw_mb']:.0f}", "-"]
+        seconds_met &= export["s"] < EXPORT_TARGET_S
+        memory_met &= export["mb"] < EXPORT_TARGET_MB
+    export_row += [f"< {EXPORT_TARGET_S} s", "met" if seconds_met else "MISSED"]
+    memory_row += [f"< {EXPORT_TARGET_MB} MB", "met" if memory_met else "MISSED"]
+    return [export_row, memory_row]
 
 
 # --- The worker: one backend, one tree, inside Django ------------------------------------
@@ -288,7 +301,7 @@ def worker(args) -> int:
     measures = {}
     for key, action in actions.items():
         measures[key] = measure(key, action, args.reps, args.backend)
-    export = measure_export(args)
+    export = measure_export(args) if args.export_reps else None
     result = {
         "backend": args.backend,
         "server": server_description(connection),
