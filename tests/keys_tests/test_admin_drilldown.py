@@ -1,10 +1,14 @@
-"""The token list's date drill-down asks for its periods with index probes instead of Django's
-DISTINCT over every row; it must list exactly the periods Django's own query lists."""
+"""The token list's date drill-down asks for its range and its periods with index probes instead
+of Django's MIN/MAX and DISTINCT over every row; it must give exactly what Django's own queries
+give."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.db.models import Count, Max, Min
 from django.db.models.query import QuerySet
+from django.test.utils import CaptureQueriesContext
 
 from keys.admin.tokens import DrillDownQuerySet
 from keys.models import IssuedToken
@@ -46,3 +50,36 @@ def test_the_same_periods_as_djangos_query(tokens, kind, narrowed):
     assert list(drill_down(selected).datetimes("exp", kind)) == expected
     if narrowed.get("revoked_at__isnull") is not False:
         assert expected, "the fixture's tokens must give periods to compare"
+
+
+@pytest.mark.parametrize(
+    "narrowed",
+    [{}, {"exp__year": 2026, "exp__month": 1}, {"revoked_at__isnull": False}],
+    ids=["all", "2026-01", "none"],
+)
+def test_the_same_range_as_djangos_aggregate(tokens, narrowed):
+    """The drill-down's first question, ``aggregate(first=Min, last=Max)``, answered by two
+    index lookups: the same values, None for an empty selection."""
+    selected = IssuedToken.objects.filter(**narrowed)
+    asked = {"first": Min("exp"), "last": Max("exp")}
+    expected = QuerySet.aggregate(selected, **asked)
+    with CaptureQueriesContext(connection) as captured:
+        assert drill_down(selected).aggregate(**asked) == expected
+    assert not any("MIN(" in query["sql"].upper() for query in captured.captured_queries)
+
+
+def test_other_aggregates_are_djangos(tokens):
+    selected = drill_down(IssuedToken.objects.all())
+    assert selected.aggregate(first=Min("iat"), last=Max("exp")) == {
+        "first": EXPIRIES[0] - timedelta(days=1),
+        "last": EXPIRIES[-1],
+    }
+    assert selected.aggregate(n=Count("id")) == {"n": len(EXPIRIES)}
+
+
+def test_the_range_and_the_periods_share_two_lookups(tokens):
+    selected = drill_down(IssuedToken.objects.all())
+    with CaptureQueriesContext(connection) as captured:
+        selected.aggregate(first=Min("exp"), last=Max("exp"))
+        selected.datetimes("exp", "year")
+    assert len(captured) == 3  # first, last, and one statement of EXISTS probes
