@@ -20,12 +20,31 @@ class Channel(models.TextChoices):
 
 
 def token_status(revoked_at: datetime | None, exp: datetime, now: datetime) -> TokenStatus:
-    """The rule annotate_status applies in the database, for a row already in hand."""
+    """The rule status_expression applies in the database, for a row already in hand."""
     if revoked_at is not None:
         return TokenStatus.REVOKED
     if exp <= now:
         return TokenStatus.EXPIRED
     return TokenStatus.ACTIVE
+
+
+def status_expression(now: datetime) -> Case:
+    """token_status in the database: the row's status as of ``now``, as text."""
+    return Case(
+        When(revoked_at__isnull=False, then=Value(TokenStatus.REVOKED.value)),
+        When(exp__lte=now, then=Value(TokenStatus.EXPIRED.value)),
+        default=Value(TokenStatus.ACTIVE.value),
+        output_field=models.CharField(),
+    )
+
+
+def still_accepted_condition(exported_kids, now: datetime) -> Q:
+    """Revoked, not expired, and signed by a key still in force (the issuer's active key, or a
+    key whose file is still in an export folder): NeuronEX still accepts the token. The
+    database's form of keys.neuronex.revocation.still_accepted_until."""
+    return Q(revoked_at__isnull=False, exp__gt=now) & (
+        Q(key_pair__status="active") | Q(key_pair__kid__in=list(exported_kids))
+    )
 
 
 class IssuedTokenQuerySet(models.QuerySet):
@@ -50,25 +69,14 @@ class IssuedTokenQuerySet(models.QuerySet):
         raise ValueError(f"unknown token status {status!r}")
 
     def revoked_still_accepted(self, exported_kids, now: datetime | None = None):
-        """Revoked, not expired, and signed by a key still in force (the issuer's active key,
-        or a key whose file is still in an export folder): NeuronEX still accepts them."""
-        return self.filter(revoked_at__isnull=False, exp__gt=now or clock.now()).filter(
-            Q(key_pair__status="active") | Q(key_pair__kid__in=list(exported_kids))
-        )
+        return self.filter(still_accepted_condition(exported_kids, now or clock.now()))
 
     def expiring_within(self, window, now: datetime | None = None):
         now = now or clock.now()
         return self.active(now).filter(exp__lte=now + window)
 
     def annotate_status(self, now: datetime | None = None):
-        return self.annotate(
-            status=Case(
-                When(revoked_at__isnull=False, then=Value(TokenStatus.REVOKED.value)),
-                When(exp__lte=now or clock.now(), then=Value(TokenStatus.EXPIRED.value)),
-                default=Value(TokenStatus.ACTIVE.value),
-                output_field=models.CharField(),
-            )
-        )
+        return self.annotate(status=status_expression(now or clock.now()))
 
 
 class IssuedToken(models.Model):
