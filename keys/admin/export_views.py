@@ -26,8 +26,7 @@ def token_rows(request, tokens: QuerySet) -> Iterator[dict]:
 
     # The instant the status filter used, so that a row it selected as active says active.
     now = page_state(request).now
-    tokens = reports.token_export_queryset(tokens)
-    return reports.token_rows(tokens.iterator(chunk_size=reports.ITERATOR_CHUNK_SIZE), now)
+    return reports.token_export_rows(tokens, now)
 
 
 def audit_rows(request, events: QuerySet) -> Iterator[dict]:

@@ -91,10 +91,8 @@ class TokenExportView(ExportView):
     def get(self, request):
         file_format = self.file_format(request)
         now = clock.now()
-        tokens = reports.token_export_queryset(
-            token_list(**token_filters(request.query_params), now=now)
-        )
-        rows = reports.token_rows(tokens.iterator(chunk_size=reports.ITERATOR_CHUNK_SIZE), now)
+        tokens = token_list(**token_filters(request.query_params), now=now)
+        rows = reports.token_export_rows(tokens, now)
         return reports.export_response(
             rows, columns=reports.TOKEN_COLUMNS, file_format=file_format, stem="tokens", now=now
         )

@@ -277,6 +277,47 @@ def test_admin_audit_export_neutralises_formulas_in_csv(auditor_client, tokens, 
     assert rows[0]["actor"] == actor.name
 
 
+
+TRICKY_CELLS = [
+    "plain",
+    "",
+    None,
+    "a, comma",
+    'a "quote"',
+    "a\nline break",
+    "a\rreturn",
+    "\ttab first",
+    "tab\tinside",
+    " spaced ",
+    "=formula",
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "not=at start",
+    "東京 Zürich",
+    "'already quoted",
+    7,
+    {"b": 1, "a": ["x", "=y"]},
+]
+
+
+@pytest.mark.parametrize("columns", [("only",), ("a", "b"), ("a", "b", "c")])
+def test_csv_lines_are_the_csv_modules(columns):
+    """iter_csv writes most lines without the csv module: every line must still be what the
+    csv module writes of the neutralised cells."""
+    rows = [
+        dict(zip(columns, (TRICKY_CELLS[(start + n) % len(TRICKY_CELLS)] for n in range(3))))
+        for start in range(len(TRICKY_CELLS))
+    ]
+    rows += [dict.fromkeys(columns, cell) for cell in TRICKY_CELLS]
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([reports.csv_cell(row[column]) for column in columns])
+    assert "".join(reports.iter_csv(rows, columns)) == expected.getvalue()
+
+
 def test_changelists_link_to_exports_of_their_current_selection(auditor_client, tokens):
     html = auditor_client.get(
         reverse("admin:keys_issuedtoken_changelist"), {"status": "revoked", "q": "x y"}

@@ -79,8 +79,7 @@ class Command(PortalCommand):
                 listed += 1
                 yield row
 
-        tokens = reports.token_export_queryset(tokens)
-        rows = reports.token_rows(tokens.iterator(chunk_size=reports.ITERATOR_CHUNK_SIZE), now)
+        rows = reports.token_export_rows(tokens, now)
         WRITERS[options["format"]](counted(rows), self.stdout)
         if options["fail_on_expiring"] and listed:
             raise CommandError(
