@@ -3,8 +3,7 @@ which live longest, and week by week what expires next and what was minted and r
 
 Every figure is a count of one index range (keys.counting): the per-issuer figures and upcoming
 weeks in one statement, the past weeks in another, so the report costs the same four queries at
-a million tokens as at ten, and reads only the index entries it counts. Expired is counted as
-total - revoked - active, all three from the same statement.
+a million tokens as at ten, and reads only the index entries it counts.
 
 Windows follow keys.models.token and keys.selectors exactly, so that each figure equals the
 token list its link opens:
@@ -182,19 +181,7 @@ def token_report(now: datetime | None = None) -> TokenReport:
     now = (now or clock.now()).astimezone(UTC)
     rows = _issuer_rows(now)
     issuers = tuple(
-        IssuerFigures(
-            issuer_id=row["pk"],
-            issuer=row["name"],
-            figures=TokenFigures(
-                active=row["active"],
-                expiring_7d=row["expiring_7d"],
-                expiring_30d=row["expiring_30d"],
-                expired=row["total"] - row["revoked"] - row["active"],
-                revoked=row["revoked"],
-                revoked_still_accepted=row["revoked_still_accepted"],
-                signed_by_retired_key=row["signed_by_retired_key"],
-            ),
-        )
+        IssuerFigures(issuer_id=row["pk"], issuer=row["name"], figures=_figures(row))
         for row in rows
     )
     first = week_start(now)
@@ -215,16 +202,34 @@ def token_report(now: datetime | None = None) -> TokenReport:
     )
 
 
+def _figures(row: dict) -> TokenFigures:
+    # The weeks and what lies after them partition the active tokens; each token is exactly
+    # one of active, expired and revoked (token_status).
+    active = row["after_the_weeks"] + sum(row[f"week_{index}"] for index in range(WEEKS))
+    return TokenFigures(
+        active=active,
+        expiring_7d=row["expiring_7d"],
+        expiring_30d=row["expiring_30d"],
+        expired=row["total"] - row["revoked"] - active,
+        revoked=row["revoked"],
+        revoked_still_accepted=row["revoked_still_accepted"],
+        signed_by_retired_key=row["signed_by_retired_key"],
+    )
+
+
 def _issuer_rows(now: datetime) -> list[dict]:
     """Per issuer, in one statement: the counts of its figures and of its upcoming weeks, each
-    a range of the (issuer, revoked_at, exp, key_pair) index (see keys.counting)."""
+    a range of the (issuer, revoked_at, exp, key_pair) index (see keys.counting). Every index
+    entry is read about once: the active tokens are counted week by week (and after the last
+    week), not a second time as a whole."""
     mine = IssuedToken.objects.filter(issuer=OuterRef("pk"))
     active = mine.active(now)
     first = week_start(now)
     columns = {
+        # All of them rather than the expired ones: the foreign key's narrow index counts a
+        # million entries faster than the wide one counts 700,000 (PostgreSQL 49 ms vs 107).
         "total": mine,
         "revoked": mine.revoked(),
-        "active": active,
         "expiring_7d": active.filter(exp__lte=now + SOON),
         "expiring_30d": active.filter(exp__lte=now + LATER),
         "revoked_still_accepted": mine.revoked_still_accepted(exported_kids(), now),
@@ -245,6 +250,7 @@ def _issuer_rows(now: datetime) -> list[dict]:
         columns[f"week_{index}"] = mine.filter(
             revoked_at__isnull=True, exp__gte=start, exp__lt=start + WEEK
         )
+    columns["after_the_weeks"] = mine.filter(revoked_at__isnull=True, exp__gte=first + WEEKS * WEEK)
     return list(
         Issuer.objects.order_by("name")
         .annotate(**{name: counted(tokens) for name, tokens in columns.items()})
