@@ -64,8 +64,8 @@ class ExportView(PortalAPIView):
     content_negotiation_class = FileFormatNegotiation
 
     @staticmethod
-    def file_format(request) -> str:
-        value = request.query_params.get(FORMAT) or "csv"
+    def file_format(request, default: str = "csv") -> str:
+        value = request.query_params.get(FORMAT) or default
         if value not in reports.EXPORT_FORMATS:
             raise InvalidInput(
                 f"format must be one of {', '.join(reports.EXPORT_FORMATS)}, not {value!r}.",

@@ -1,10 +1,13 @@
-"""The token expiry report as JSON: keys.token_report's figures, as the admin page shows them."""
+"""The token expiry report as JSON, or its figures as CSV: keys.token_report, as the admin page
+shows it."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from keys.api.views import PortalAPIView
+from keys import reports
+from keys.api.export_views import FORMAT, ExportView
 from keys.token_report import token_report
 
 
@@ -69,13 +72,44 @@ class TokenReportSerializer(serializers.Serializer):
     )
 
 
-class TokenReportView(PortalAPIView):
+class TokenReportView(ExportView):
     """Per issuer and in total: tokens active, expiring within 7 and 30 days, expired, revoked,
     revoked but still accepted by NeuronEX, and signed by a retired key; the longest remaining
-    lifetimes; expiries per week ahead and minting and revocations per week past."""
+    lifetimes; expiries per week ahead and minting and revocations per week past.
+
+    ``?format=csv``: the figures alone, one row per issuer and a last row "all", as a download
+    (the same file as ``audit_tokens --report --format csv``)."""
 
     required_perms = {"GET": "keys.view_issuedtoken"}
+    error_statuses = {"GET": {400: "The format is not valid."}}
 
-    @extend_schema(responses=TokenReportSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                FORMAT,
+                str,
+                enum=list(reports.EXPORT_FORMATS),
+                default="json",
+                description="json: the whole report. csv: the figures per issuer and in "
+                "total, as a download with a UTF-8 byte order mark.",
+            )
+        ],
+        responses={
+            (200, "application/json"): TokenReportSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="CSV: a header row, a row per issuer, then all."
+            ),
+        },
+    )
     def get(self, request):
-        return Response(TokenReportSerializer(token_report().as_dict()).data)
+        file_format = self.file_format(request, default="json")
+        report = token_report()
+        if file_format == "csv":
+            return reports.export_response(
+                reports.report_rows(report),
+                columns=reports.REPORT_COLUMNS,
+                file_format="csv",
+                stem="token-report",
+                now=report.now,
+            )
+        return Response(TokenReportSerializer(report.as_dict()).data)

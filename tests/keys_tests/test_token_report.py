@@ -1,6 +1,8 @@
 """The token expiry report (keys/token_report.py): its figures against hand-built tokens at the
 window edges and week boundaries, its cost in queries, and its JSON through the REST API."""
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -351,3 +353,27 @@ def test_the_json_has_the_documented_shape(report_tokens, now):
     assert body["total"] == TOTAL
     assert all(isinstance(value, int) for value in body["total"].values())
     assert body["upcoming_expiries"][0]["by_issuer"] == {"plant-a": 1, "plant-b": 2}
+
+
+def test_the_figures_as_csv(report_tokens, now):
+    response = client_for(roles.AUDITORS).get(REPORT_URL, {"format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="token-report-')
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["issuer"] for row in rows] == ["plant-a", "plant-b", "plant-c", "all"]
+    for row in rows:
+        expected = TOTAL if row["issuer"] == "all" else FIGURES[row["issuer"]]
+        assert {name: int(row[name]) for name in TokenFigures.FIELDS} == expected
+
+
+def test_format_json_is_the_report(report_tokens, now):
+    response = client_for(roles.AUDITORS).get(REPORT_URL, {"format": "json"})
+    assert response.json() == token_report(now).as_dict()
+
+
+def test_an_unknown_format_is_a_400(report_tokens):
+    response = client_for(roles.AUDITORS).get(REPORT_URL, {"format": "xlsx"})
+    assert response.status_code == 400
+    assert "xlsx" in response.json()["error"]["fields"]["format"][0]
