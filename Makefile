@@ -50,11 +50,14 @@ bench-api: setup
 bench-audit: setup
 	$(PY) bench/audit.py
 
-# Regenerate requirements.lock after changing the dependencies in pyproject.toml.
+# Regenerate the lock files after changing the dependencies in pyproject.toml: with the
+# development tools (make, CI) and without them (the Docker image), the same versions.
 lock: | $(PY)
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes \
 		--python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+		--constraint requirements.lock -o requirements.prod.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
