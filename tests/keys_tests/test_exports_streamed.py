@@ -277,7 +277,6 @@ def test_admin_audit_export_neutralises_formulas_in_csv(auditor_client, tokens, 
     assert rows[0]["actor"] == actor.name
 
 
-
 TRICKY_CELLS = [
     "plain",
     "",
@@ -306,7 +305,13 @@ def test_csv_lines_are_the_csv_modules(columns):
     """iter_csv writes most lines without the csv module: every line must still be what the
     csv module writes of the neutralised cells."""
     rows = [
-        dict(zip(columns, (TRICKY_CELLS[(start + n) % len(TRICKY_CELLS)] for n in range(3))))
+        dict(
+            zip(
+                columns,
+                [TRICKY_CELLS[(start + n) % len(TRICKY_CELLS)] for n in range(len(columns))],
+                strict=True,
+            )
+        )
         for start in range(len(TRICKY_CELLS))
     ]
     rows += [dict.fromkeys(columns, cell) for cell in TRICKY_CELLS]
