@@ -188,6 +188,8 @@ def production_env(folder: Path) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        # Plain HTTP on 127.0.0.1: in production TLS ends at a proxy in front of the portal.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
         "NEURONEX_ETC_DIR": str(folder / "neuronex-etc"),
         # The throttle counters of this run, not those of the checkout's var/cache.
         "PORTAL_CACHE_DIR": str(folder / "cache"),

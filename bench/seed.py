@@ -169,6 +169,8 @@ def bench_environment(database_url: str, folder: Path) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DJANGO_ALLOWED_HOSTS": "testserver",
+        # Plain HTTP on 127.0.0.1: in production TLS ends at a proxy in front of the portal.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_STATIC_ROOT": str(folder / "static"),
         "NEURONEX_ETC_DIR": str(folder / "neuronex-etc"),
         "PORTAL_CACHE_DIR": str(folder / "cache"),

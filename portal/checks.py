@@ -33,6 +33,21 @@ def check_secret_key(app_configs, **kwargs):
 
 
 @register(Tags.security)
+def check_allowed_hosts(app_configs, **kwargs):
+    if settings.DEBUG or settings.ALLOWED_HOSTS:
+        return []
+    return [
+        Error(
+            "DJANGO_ALLOWED_HOSTS is not set: the portal would answer no request.",
+            hint="Set DJANGO_ALLOWED_HOSTS to the comma-separated host names the portal is "
+            "reached by, e.g. portal.example.com (the name in the browser's address bar or the "
+            "reverse proxy's Host header). /healthz answers whatever the host.",
+            id="portal.E010",
+        )
+    ]
+
+
+@register(Tags.security)
 def check_encryption_keys(app_configs, **kwargs):
     keys = settings.PORTAL_ENCRYPTION_KEYS
     if not keys:

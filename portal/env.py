@@ -31,6 +31,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    if raw.strip().lower() not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return raw.strip().lower()
+
+
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
@@ -70,3 +79,17 @@ def dev_secret_file(path: Path, make) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER for an HTTP header name such as X-Forwarded-Proto: the proxy
+    sets it to "https" for a request that came over HTTPS. Blank: no proxy header."""
+    name = name.strip()
+    if not name:
+        return None
+    if not all(part.isalnum() for part in name.split("-")):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER must be an HTTP header name such as "
+            f"X-Forwarded-Proto; got {name!r}"
+        )
+    return "HTTP_" + name.upper().replace("-", "_"), "https"

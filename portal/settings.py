@@ -14,7 +14,15 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
-from portal.env import dev_secret_file, env_bool, env_duration, env_int, env_list
+from portal.env import (
+    dev_secret_file,
+    env_bool,
+    env_choice,
+    env_duration,
+    env_int,
+    env_list,
+    proxy_ssl_header,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -47,11 +55,15 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_guid",
     "portal",
     "keys",
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.health_check_middleware",
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "keys.api.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -61,6 +73,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: it counts failed logins and refuses a locked-out one before the password is
+# checked (see "Logins" below).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -165,11 +185,83 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Production: HTTPS, cookies, sessions, logins, logs -----------------------------------
+# Each defaults to what a production deployment behind HTTPS needs when DJANGO_DEBUG is off;
+# `manage.py check --deploy` reports nothing with them (tests/portal_tests/test_deploy.py).
+
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
+# Behind a reverse proxy that terminates TLS: the header by which it says the request came
+# over HTTPS (e.g. X-Forwarded-Proto). Only set it when the proxy always sets or strips that
+# header: a client could otherwise claim HTTPS.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", ""))
+# Origins (scheme://host[:port]) whose forms may post here when they differ from the host the
+# portal sees, e.g. behind a proxy that rewrites the Host header.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# An admin session ends after this long, however active; a login holds the keys to NeuronEX.
+SESSION_COOKIE_AGE = int(
+    env_duration("PORTAL_SESSION_LIFETIME", timedelta(hours=12)).total_seconds()
+)
+
+# Logins (django-axes): after PORTAL_LOGIN_FAILURE_LIMIT failed passwords for one user name
+# from one address, that pair is refused for PORTAL_LOGIN_LOCKOUT (a 429), without the
+# password being checked. The address is the one the audit log records.
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_duration("PORTAL_LOGIN_LOCKOUT", timedelta(minutes=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "keys.services.actor.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Logs go to stdout, as JSON lines in production (PORTAL_LOG_FORMAT=json, the default with
+# DJANGO_DEBUG off) or as text; each line of a request carries its request id, which is taken
+# from an incoming X-Request-ID (a UUID) or made, and returned in the response's X-Request-ID.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [],
+}
+LOG_FORMAT = env_choice("PORTAL_LOG_FORMAT", ("json", "text"), "text" if DEBUG else "json")
+# manage.py sets stderr: a command's stdout is its output (CSV, JSON, a table).
+LOG_STREAM = env_choice("PORTAL_LOG_STREAM", ("stdout", "stderr"), "stdout")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "correlation_id": "request_id",
+            },
+        },
+        "text": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": f"ext://sys.{LOG_STREAM}",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # django-guid says at DEBUG, for every request, that it made an id; axes announces
+        # itself at INFO in every process, management commands included: noise.
+        "django_guid": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 
 # --- The portal's own settings -----------------------------------------------------------

@@ -39,6 +39,8 @@ def portal_env(folder: Path) -> dict[str, str]:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": Fernet.generate_key().decode(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        # Plain HTTP on 127.0.0.1: in production TLS ends at a proxy in front of the portal.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": f"sqlite:///{folder / 'portal.sqlite3'}",
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "NEURONEX_ETC_DIR": str(folder / "etc"),

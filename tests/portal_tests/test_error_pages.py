@@ -29,7 +29,7 @@ def test_a_server_error_shows_no_traceback(issuer, monkeypatch):
     monkeypatch.setattr(issuers, "issuer_token_counts", broken)
     User.objects.create_superuser(username="root", password="pw")
     client = Client(raise_request_exception=False)
-    client.login(username="root", password="pw")
+    client.force_login(User.objects.get(username="root"))
     response = client.get(f"/admin/keys/issuer/{issuer.pk}/change/")
     assert response.status_code == 500
     body = response.content.decode()

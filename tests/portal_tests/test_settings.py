@@ -18,7 +18,11 @@ def test_production_settings_pass_the_checks():
 
 @pytest.mark.parametrize(
     ("missing", "check_id"),
-    [("DJANGO_SECRET_KEY", "portal.E001"), ("PORTAL_ENCRYPTION_KEYS", "portal.E002")],
+    [
+        ("DJANGO_SECRET_KEY", "portal.E001"),
+        ("PORTAL_ENCRYPTION_KEYS", "portal.E002"),
+        ("DJANGO_ALLOWED_HOSTS", "portal.E010"),
+    ],
 )
 def test_production_refuses_to_start_without_a_secret(missing, check_id):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
