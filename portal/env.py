@@ -93,3 +93,18 @@ def proxy_ssl_header(name: str) -> tuple[str, str] | None:
             f"X-Forwarded-Proto; got {name!r}"
         )
     return "HTTP_" + name.upper().replace("-", "_"), "https"
+
+
+def cache_settings(url: str, folder: str) -> dict:
+    """Redis when PORTAL_CACHE_URL is given (e.g. redis://redis:6379/0), else files in
+    ``folder``."""
+    url = url.strip()
+    if not url:
+        backend = "django.core.cache.backends.filebased.FileBasedCache"
+        return {"BACKEND": backend, "LOCATION": folder}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"PORTAL_CACHE_URL must be a Redis URL (redis://host:6379/0, rediss://... or "
+            f"unix://...); got {url!r}"
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

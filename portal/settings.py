@@ -15,6 +15,7 @@ import dj_database_url
 from cryptography.fernet import Fernet
 
 from portal.env import (
+    cache_settings,
     dev_secret_file,
     env_bool,
     env_choice,
@@ -123,13 +124,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     VAR_DIR.mkdir(exist_ok=True)
 
-# The API throttles' counters live here. A file cache, because every gunicorn worker of the
-# host must see the same counters; a memory cache would give each worker its own.
+# The API throttles' counters live here. A file cache by default, because every gunicorn
+# worker of the host must see the same counters (a memory cache would give each its own);
+# with portals on several hosts, Redis (PORTAL_CACHE_URL), which all of them share and which
+# counts atomically.
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("PORTAL_CACHE_DIR", str(VAR_DIR / "cache")),
-    }
+    "default": cache_settings(
+        os.environ.get("PORTAL_CACHE_URL", ""),
+        folder=os.environ.get("PORTAL_CACHE_DIR", str(VAR_DIR / "cache")),
+    )
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -185,3 +185,32 @@ def test_a_success_before_the_limit_starts_the_count_again(staff, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         attempt(client, "operator", "wrong")
     assert attempt(client, "operator", "right-password").status_code == 302
+
+
+# --- Several hosts -------------------------------------------------------------------------
+
+REDIS = "redis://127.0.0.1:6379/15"
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+
+
+def test_a_redis_cache_for_portals_on_several_hosts():
+    assert setting_values("CACHES", **{**DOCUMENTED, "PORTAL_CACHE_URL": REDIS}) == [
+        repr({"default": {"BACKEND": REDIS_CACHE, "LOCATION": REDIS}})
+    ]
+    result = python(SETUP, **{**DOCUMENTED, "PORTAL_CACHE_URL": "memcached://cache:11211"})
+    assert result.returncode != 0
+    assert "PORTAL_CACHE_URL must be a Redis URL" in result.stderr
+
+
+def test_two_processes_share_the_throttle_counts_through_redis():
+    """What the throttles rely on: an increment in one process is seen by another."""
+    key = f"portal-test-{uuid.uuid4()}"
+    count = (
+        SETUP + "from django.core.cache import cache; "
+        f"cache.add({key!r}, 0, timeout=60); print(cache.incr({key!r}))"
+    )
+    env = {**DOCUMENTED, "PORTAL_CACHE_URL": REDIS}
+    first, second = python(count, **env), python(count, **env)
+    if "Connection refused" in first.stderr:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    assert (first.stdout.strip(), second.stdout.strip()) == ("1", "2"), first.stderr
