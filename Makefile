@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test fuzz lint format bench bench-api bench-audit clean lock
+.PHONY: setup run test fuzz lint hadolint smoke format bench bench-api bench-audit clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) hadolint
+
+hadolint: $(STAMP)
+	$(VENV)/bin/hadolint --failure-threshold warning Dockerfile
+
+# The Docker image's command, run from the checkout on 127.0.0.1 (no Docker engine needed):
+# SQLite, or a database of its own on the server of DATABASE_URL when that is set.
+smoke: $(STAMP)
+	$(PY) scripts/smoke_image.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
