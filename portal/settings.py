@@ -63,8 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.middleware.health_check_middleware",
     "django_guid.middleware.guid_middleware",
+    "portal.middleware.health_check_middleware",
     "django.middleware.security.SecurityMiddleware",
     "keys.api.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
