@@ -264,6 +264,9 @@ LOGGING = {
         # itself at INFO in every process, management commands included: noise.
         "django_guid": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},
+        # At DEBUG it logs every failed variable lookup with the page's whole context, which
+        # on the pages that show a new token holds the token.
+        "django.template": {"level": "INFO"},
     },
 }
 

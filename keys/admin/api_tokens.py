@@ -25,7 +25,7 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 
 from keys import clock
-from keys.admin.base import admin_actor
+from keys.admin.base import ShownOnce, admin_actor
 from keys.admin.tokens import NONCE_PATTERN, new_nonce
 from keys.durations import DurationError, format_duration, parse_duration
 from keys.errors import PortalError
@@ -271,8 +271,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         context = self.page_context(
             request,
             "Your new API token",
-            key=key,
-            authorization_header=f"Authorization: Token {key}",
+            key=ShownOnce(key),
+            authorization_header=ShownOnce(f"Authorization: Token {key}"),
             token=token,
             create_again_url=reverse("admin:knox_authtoken_add"),
         )

@@ -25,3 +25,13 @@ def report_exports(request, results) -> None:
     for result in results:
         level = messages.SUCCESS if result.ok else messages.ERROR
         messages.add_message(request, level, result.summary)
+
+
+class ShownOnce(str):
+    """A secret on the one page that shows it (a new token, a new API key): it renders as
+    itself, but its repr() hides it. Django's template engine, with its logger at DEBUG, logs
+    a failed variable lookup with the repr() of the whole context
+    (tests/portal_tests/test_no_secret_leaks.py)."""
+
+    def __repr__(self) -> str:
+        return "<secret, shown once>"

@@ -8,7 +8,9 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
 from keys.admin.base import admin_actor, report_exports
 from keys.errors import PortalError
@@ -116,6 +118,8 @@ class IssuerKeyViews:
                 return self._back(issuer)
         return self._page(request, issuer, "key_generate.html", "Generate a key pair", form=form)
 
+    # The passphrase stays out of error reports (Django's DEBUG page or its error mails).
+    @method_decorator(sensitive_post_parameters("passphrase"))
     def import_view(self, request, pk: int):
         issuer = self._issuer(request, pk, "keys.add_keypair")
         form = ImportForm(request.POST or None, request.FILES or None)

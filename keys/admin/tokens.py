@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from keys import clock
-from keys.admin.base import ReadOnlyAdmin, admin_actor
+from keys.admin.base import ReadOnlyAdmin, ShownOnce, admin_actor
 from keys.admin.export_views import export_urls
 from keys.counting import select_scalars
 from keys.durations import DurationError, format_duration, parse_duration
@@ -601,9 +601,9 @@ class IssuedTokenAdmin(ReadOnlyAdmin):
         context = self.page_context(
             request,
             "Your new token",
-            token=minted.token,
-            authorization_header=f"Authorization: {header}",
-            curl_example=f'curl -H "Authorization: {header}" {NEURONEX_API_EXAMPLE}',
+            token=ShownOnce(minted.token),
+            authorization_header=ShownOnce(f"Authorization: {header}"),
+            curl_example=ShownOnce(f'curl -H "Authorization: {header}" {NEURONEX_API_EXAMPLE}'),
             bare_token_note=record.issuer.audience == AUD_EKUIPER,
             record=record,
             record_url=reverse("admin:keys_issuedtoken_change", args=[record.pk]),

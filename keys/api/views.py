@@ -1,6 +1,7 @@
 """The REST API: each view parses input, calls one service or selector, and renders."""
 
 from django.http import HttpResponse
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -292,6 +293,7 @@ class IssuerKeyImportView(PortalAPIView):
     domain_fields = {"file": "pem"}
 
     @extend_schema(request=ImportKeySerializer, responses={201: KeyPairSerializer})
+    @sensitive_variables("serializer", "data")  # the key and its passphrase, in error reports
     def post(self, request, name: str):
         serializer = ImportKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,4 +1,5 @@
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from keys import clock, crypto
 from keys.errors import Conflict, InvalidInput
@@ -17,6 +18,8 @@ def keypair_generate(*, actor: Actor, issuer: Issuer, bits: int = 2048) -> KeyPa
     return _install(actor=actor, issuer=issuer, material=material, origin=KeyPair.Origin.GENERATED)
 
 
+# An error report (Django's DEBUG page or its error mails) shows each frame's variables.
+@sensitive_variables("pem", "passphrase", "material")
 def keypair_import(
     *,
     actor: Actor,
