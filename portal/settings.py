@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import (
     cache_settings,
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "portal.middleware.health_check_middleware",
+    "portal.middleware.forwarded_client_middleware",
     "django.middleware.security.SecurityMiddleware",
     "keys.api.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -201,6 +203,11 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
 # over HTTPS (e.g. X-Forwarded-Proto). Only set it when the proxy always sets or strips that
 # header: a client could otherwise claim HTTPS.
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", ""))
+# How many reverse proxies stand in front and append the client's address to
+# X-Forwarded-For (portal.middleware.forwarded_client_middleware). 0: REMOTE_ADDR as it is.
+PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
+if PORTAL_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("PORTAL_TRUSTED_PROXIES must be 0 or more")
 # Origins (scheme://host[:port]) whose forms may post here when they differ from the host the
 # portal sees, e.g. behind a proxy that rewrites the Host header.
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])

@@ -214,3 +214,34 @@ def test_two_processes_share_the_throttle_counts_through_redis():
     if "Connection refused" in first.stderr:
         pytest.skip("no Redis server on 127.0.0.1:6379")
     assert (first.stdout.strip(), second.stdout.strip()) == ("1", "2"), first.stderr
+
+
+# --- Behind reverse proxies ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "seen"),
+    [
+        (0, "203.0.113.7", "127.0.0.1"),  # no proxy configured: the header is the client's word
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "10.9.9.9, 203.0.113.7", "203.0.113.7"),  # the left entry is the client's claim
+        (2, "198.51.100.4, 203.0.113.7", "198.51.100.4"),
+        (2, "203.0.113.7", "127.0.0.1"),  # fewer hops than proxies: not through all of them
+        (1, "not-an-address", "127.0.0.1"),
+        (1, "2001:db8:0:0::1", "2001:db8::1"),
+    ],
+)
+def test_the_client_address_behind_proxies(settings, trusted, forwarded, seen):
+    """What the audit log records for a failed login, the lockout's address too."""
+    settings.PORTAL_TRUSTED_PROXIES = trusted
+    Client().post(
+        LOGIN, {"username": "someone", "password": "wrong"}, HTTP_X_FORWARDED_FOR=forwarded
+    )
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert event.remote_addr == seen
+
+
+def test_a_negative_proxy_count_stops_the_start():
+    result = python(SETUP, **{**DOCUMENTED, "PORTAL_TRUSTED_PROXIES": "-1"})
+    assert result.returncode != 0
+    assert "PORTAL_TRUSTED_PROXIES must be 0 or more" in result.stderr
