@@ -2,9 +2,10 @@
 JSON, written to a stream (the commands) or yielded in pieces (the downloads of the admin and
 the API, keys/admin/export_views.py and keys/api/export_views.py).
 
-The CSV and JSON writers hold one piece of their output at a time, and callers hand them
-``queryset.iterator()``: an export of a million rows costs the memory of a few hundred. Only
-the table, which must measure every row for its column widths, reads all of them first."""
+The CSV and JSON writers hold one piece of their output at a time, and their rows come from
+``queryset.iterator()`` (token_export_rows, or the callers' for the audit log): an export of a
+million rows costs the memory of a few hundred. Only the table, which must measure every row
+for its column widths, reads all of them first."""
 
 import csv
 import io
