@@ -19,7 +19,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -159,14 +159,14 @@ class Browser:
         old_page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
         self.wait().until(
-            EC.staleness_of(old_page), message=f"clicking did not leave {self.driver.current_url}"
+            _gone(old_page), message=f"clicking did not leave {self.driver.current_url}"
         )
         self._wait_loaded()
 
     def refresh(self) -> None:
         old_page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.refresh()
-        self.wait().until(EC.staleness_of(old_page), message="the page did not reload")
+        self.wait().until(_gone(old_page), message="the page did not reload")
         self._wait_loaded()
 
     def fill(self, element_id: str, value: str) -> None:
@@ -195,6 +195,27 @@ class Browser:
             lambda driver: driver.execute_script("return document.readyState") == "complete",
             message="the page did not finish loading",
         )
+
+
+# While a page is being replaced, chromedriver sometimes answers a question about one of the old
+# page's elements with this inspector error instead of "stale element" (SeleniumHQ/selenium#15401),
+# which Selenium's staleness_of does not recognise. The node has left the document either way.
+_LEFT_THE_DOCUMENT = ("does not belong to the document", "No node with given id found")
+
+
+def _gone(element: WebElement):
+    def predicate(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if any(sign in (error.msg or "") for sign in _LEFT_THE_DOCUMENT):
+                return True
+            raise
+        return False
+
+    return predicate
 
 
 @pytest.hookimpl(hookwrapper=True)
